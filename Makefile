@@ -1,0 +1,48 @@
+# Two commands do all set-up: `make serve` (the site) and `make test` (the whole suite).
+# Both create .venv on first use and install the exact versions in requirements/.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1:8000
+
+# A stamp per requirements file: editing a pin reinstalls, nothing else does.
+SITE_STAMP := $(VENV)/.site-installed
+TEST_STAMP := $(VENV)/.test-installed
+
+.PHONY: serve build test lint bench build-timing clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(SITE_STAMP): requirements/site.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/site.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(TEST_STAMP): requirements/test.txt $(SITE_STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/test.txt
+	touch $@
+
+serve: $(SITE_STAMP)
+	$(BIN)/mkdocs serve --dev-addr $(HOST) --livereload
+
+build: $(SITE_STAMP)
+	$(BIN)/mkdocs build --strict
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(TEST_STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+build-timing: $(SITE_STAMP)
+	$(BIN)/python scripts/build_timing.py
+
+clean:
+	rm -rf site .cache

@@ -1,0 +1,97 @@
+"""Shared fixtures for the site gates: one strict build per test session, served on 127.0.0.1.
+
+Under pytest-xdist every worker asks for the built site; the first one builds it (holding a file
+lock), the others wait and reuse it. The build uses a fresh, empty experiment cache, so every
+executed block really runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs"
+LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "ko"
+
+
+def build_site(site_dir: Path, cache_dir: Path, *, config: Path | None = None) -> None:
+    """Run ``mkdocs build --strict`` into ``site_dir``; raise with the log if it fails."""
+    env = dict(os.environ, REFIMPL_CACHE=str(cache_dir), PYTHONHASHSEED="0")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
+    if config is not None:
+        command += ["--config-file", str(config)]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory, worker_id) -> Path:
+    """A folder shared by all xdist workers of this session."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def built_site(shared_dir) -> Path:
+    """The site, built once per session with an empty cache."""
+    site_dir = shared_dir / "site"
+    with FileLock(str(shared_dir / "site.lock")):
+        if not (site_dir / "index.html").exists():
+            build_site(site_dir, shared_dir / "cache")
+    return site_dir
+
+
+@pytest.fixture(scope="session")
+def experiment_cache(built_site, shared_dir) -> Path:
+    """The experiment cache the session build filled (warm for snippet runs)."""
+    return shared_dir / "cache"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """Serve the built site on 127.0.0.1 (a free port) for the browser tests."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def page_pairs() -> list[tuple[Path, Path]]:
+    """Every (Korean, English) source pair under docs/, as paths relative to docs/."""
+    pairs = []
+    for korean in sorted(DOCS.rglob("*.ko.md")):
+        english = korean.with_name(korean.name.replace(".ko.md", ".en.md"))
+        pairs.append((korean.relative_to(DOCS), english.relative_to(DOCS)))
+    return pairs
+
+
+def built_pages(site_dir: Path, lang: str) -> list[Path]:
+    """The HTML pages of one language's build (relative to that language's root)."""
+    root = site_dir if lang == DEFAULT_LANGUAGE else site_dir / lang
+    pages = []
+    for path in sorted(root.rglob("index.html")):
+        relative = path.relative_to(root)
+        if lang == DEFAULT_LANGUAGE and relative.parts and relative.parts[0] in LANGUAGES:
+            continue
+        if relative.parts and relative.parts[0] in ("assets", "search"):
+            continue
+        pages.append(relative)
+    return pages

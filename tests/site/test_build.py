@@ -1,0 +1,96 @@
+"""Gate 1: the strict build passes, and the things that must break it do break it.
+
+Gate 6: two clean builds are byte-identical (only the sitemap's date may differ).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, build_site, built_pages
+
+pytestmark = pytest.mark.site
+
+
+def test_strict_build_produces_both_languages(built_site):
+    assert (built_site / "index.html").is_file()
+    assert (built_site / "en" / "index.html").is_file()
+    assert built_pages(built_site, "ko") == built_pages(built_site, "en")
+
+
+def test_no_traceback_in_pages(built_site):
+    """markdown-exec prints a failing block's traceback into the page; none may be there."""
+    for page in built_site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" not in text, page
+
+
+def _mini_project(tmp_path: Path, korean_page: str, english_page: str) -> Path:
+    """A copy of the site's configuration with one page pair, to test what fails the build."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copytree(REPO / "docs" / "assets", docs / "assets")
+    (docs / "index.ko.md").write_text(korean_page, encoding="utf-8")
+    (docs / "index.en.md").write_text(english_page, encoding="utf-8")
+    config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.Loader)
+    config["docs_dir"] = str(docs)
+    config["nav"] = [{"홈": "index.md"}]
+    config["hooks"] = [str(REPO / "tools" / "mkdocs_hooks.py")]
+    config_path = tmp_path / "mkdocs.yml"
+    config_path.write_text(yaml.dump(config, allow_unicode=True), encoding="utf-8")
+    return config_path
+
+
+BROKEN_PAGES = {
+    "raising snippet": textwrap.dedent(
+        """\
+        # Page
+
+        ```python exec="1"
+        raise ValueError("this block fails")
+        ```
+        """
+    ),
+    "broken link": "# Page\n\nSee [nowhere](missing.md).\n",
+    "missing anchor": "# Page\n\nSee [a section](#no-such-section).\n",
+}
+
+
+@pytest.mark.parametrize("problem", BROKEN_PAGES)
+def test_build_fails_on(problem, tmp_path):
+    page = BROKEN_PAGES[problem]
+    config = _mini_project(tmp_path, page, page)
+    with pytest.raises(AssertionError, match="mkdocs build --strict failed"):
+        build_site(tmp_path / "site", tmp_path / "cache", config=config)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("second-build")
+def test_two_clean_builds_are_identical(built_site, tmp_path):
+    second = tmp_path / "site"
+    build_site(second, tmp_path / "cache")
+    differences = []
+
+    def compare(comparison: filecmp.dircmp, prefix: str = "") -> None:
+        differences.extend(prefix + name for name in comparison.left_only + comparison.right_only)
+        for name in comparison.diff_files:
+            if name not in ("sitemap.xml", "sitemap.xml.gz"):
+                differences.append(prefix + name)
+        for name, sub in comparison.subdirs.items():
+            compare(sub, f"{prefix}{name}/")
+
+    comparison = filecmp.dircmp(built_site, second, ignore=[])
+    compare(comparison)
+    # filecmp compares by os.stat signature first; force byte comparison of the rest.
+    for path in built_site.rglob("*"):
+        if path.is_file() and path.name not in ("sitemap.xml", "sitemap.xml.gz"):
+            other = second / path.relative_to(built_site)
+            if other.is_file() and path.read_bytes() != other.read_bytes():
+                differences.append(str(path.relative_to(built_site)))
+    assert not sorted(set(differences)), f"builds differ: {sorted(set(differences))}"
