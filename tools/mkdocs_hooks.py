@@ -4,6 +4,8 @@
   ``django-static-mathjax`` package and added to the build (no CDN).
 - Executed code blocks learn that they run inside the docs build (``REFIMPL_DOCS_BUILD=1``), so
   ``refimpl.plotting.show`` prints a figure into the page instead of opening a window.
+- The glossary page is generated from docs/glossary.yml, and the first use of each term on
+  every other page links to it (tools/glossary.py).
 - Pages carry no ``<link rel="alternate">`` tags, which would make Material fetch a missing
   ``sitemap.xml`` next to every page (see `on_post_page`).
 """
@@ -13,9 +15,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import mathjax
+from mkdocs.utils import get_relative_url
+
+sys.path.insert(0, str(Path(__file__).parent))
+import glossary  # noqa: E402  (tools/glossary.py, beside this file)
 
 MATHJAX_ROOT = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # The TeX-input, CommonHTML-output bundle and the fonts it loads relative to itself.
@@ -24,6 +31,7 @@ MATHJAX_FILES = ["tex-chtml.js"] + [
     for path in sorted((MATHJAX_ROOT / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
 ]
 
+EXEC_OPTION = re.compile(r'exec="(?:1|on|true|yes)"')
 ALTERNATE_LINK = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
 
 
@@ -32,6 +40,35 @@ def on_config(config):
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
     return config
+
+
+def page_language(page) -> str:
+    """The page's language, as mkdocs-static-i18n recorded it on the file."""
+    return getattr(page.file, "locale", None) or "ko"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Fill in the glossary table; with ``REFIMPL_NO_EXEC=1``, run no code block.
+
+    ``REFIMPL_NO_EXEC=1`` shows executed blocks as plain code; only scripts/build_timing.py uses
+    it, to measure what a build costs without execution.
+    """
+    if glossary.MARKER in markdown:
+        table = glossary.glossary_table(glossary.load_terms(), page_language(page))
+        markdown = markdown.replace(glossary.MARKER, table)
+    if os.environ.get("REFIMPL_NO_EXEC") == "1":
+        markdown = EXEC_OPTION.sub('exec="0"', markdown)
+    return markdown
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Link the first use of every glossary term on the page to its entry."""
+    if page.file.src_uri.startswith(("glossary.", "api/")):
+        return html
+    lang = page_language(page)
+    prefix = "" if lang == "ko" else f"{lang}/"
+    url = get_relative_url(prefix + "glossary/", page.url)
+    return glossary.link_first_uses(html, glossary.load_terms(), lang, url)
 
 
 def on_post_page(output: str, page, config) -> str:

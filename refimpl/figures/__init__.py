@@ -7,6 +7,8 @@ regenerated outside the docs build.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,3 +44,10 @@ def labels(lang: str, ko: dict[str, str], en: dict[str, str]) -> dict[str, str]:
     if ko.keys() != en.keys():
         raise ValueError(f"label keys differ between languages: {sorted(ko.keys() ^ en.keys())}")
     return ko if lang == "ko" else en
+
+
+def load_all() -> dict[str, FigureSpec]:
+    """Import every figure module of this package (which registers its figures); return `FIGURES`."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return FIGURES

@@ -74,6 +74,7 @@ class PageVisit:
         self.outside: list[str] = []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
         self.page.on(
             "console",
             lambda message: message.type == "error" and self.errors.append(message.text),
@@ -92,13 +93,10 @@ class PageVisit:
     def open(self, url: str) -> None:
         self.page.goto(url, wait_until="load")
         self.page.wait_for_load_state("networkidle")
-        # MathJax typesets after load; wait until it says it is done.
-        self.page.wait_for_function(
-            "() => !document.querySelector('.arithmatex') || "
-            "(window.MathJax && MathJax.startup && MathJax.startup.document && "
-            "MathJax.startup.document.state() >= 200)"
-        )
-        self.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        # MathJax typesets after load; its startup promise resolves when the page is done.
+        if self.page.query_selector(".arithmatex"):
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup")
+            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
 
     def close(self) -> None:
         self.context.close()

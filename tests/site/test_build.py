@@ -72,9 +72,12 @@ def test_build_fails_on(problem, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("second-build")
-def test_two_clean_builds_are_identical(built_site, tmp_path):
+def test_two_clean_builds_are_identical(request, tmp_path):
+    # Build the second site first, with its own empty cache: under xdist it runs alongside the
+    # session build on the other worker instead of after it.
     second = tmp_path / "site"
     build_site(second, tmp_path / "cache")
+    built_site = request.getfixturevalue("built_site")
     differences = []
 
     def compare(comparison: filecmp.dircmp, prefix: str = "") -> None:

@@ -76,8 +76,12 @@ class _Collector(HTMLParser):
             self._nav_depth = 1
         elif tag == "nav" and self._nav_depth:
             self._nav_depth += 1
-        if tag == "a" and self._nav_depth and "md-nav__link" in classes:
-            self.nav_links.append(attributes.get("href", ""))
+        href = attributes.get("href", "")
+        # In-page anchors (the table of contents) have language-specific slugs; the headings
+        # they come from are compared in the sources above.
+        if tag == "a" and self._nav_depth and "md-nav__link" in classes and href[:1] != "#":
+            # The two builds write the home link as ".." or "../"; both are the same target.
+            self.nav_links.append(href.rstrip("/") or ".")
         if tag == "figure" and "refimpl-figure" in classes:
             self.figures += 1
         if tag == "img":

@@ -1,0 +1,85 @@
+"""Command line: ``python -m refimpl figures ...`` (and ``refimpl figures ...`` once installed).
+
+    python -m refimpl figures --list
+    python -m refimpl figures --out DIR [--lang ko|en] [--only NAME ...]
+
+``figures`` regenerates the site's figures as SVG and PNG files, exactly as the pages draw them.
+``search`` reruns the hyperparameter searches of the tuning chapter (see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+
+def _figures(args: argparse.Namespace) -> int:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from tqdm import tqdm
+
+    from refimpl.figures import load_all
+    from refimpl.plotting import figure_svg, plt
+
+    figures = load_all()
+    if args.list:
+        width = max(len(name) for name in figures)
+        for name, spec in sorted(figures.items()):
+            print(f"{name:<{width}}  docs/{spec.page}.{{ko,en}}.md")
+        return 0
+    if args.out is None:
+        print("figures: give --out DIR (or --list)", file=sys.stderr)
+        return 2
+    unknown = sorted(set(args.only or ()) - figures.keys())
+    if unknown:
+        print(f"figures: unknown figure name(s): {', '.join(unknown)}", file=sys.stderr)
+        print("figures: `python -m refimpl figures --list` names them all", file=sys.stderr)
+        return 2
+    names = sorted(args.only or figures)
+    languages = [args.lang] if args.lang else ["ko", "en"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    jobs = [(name, lang) for name in names for lang in languages]
+    for name, lang in tqdm(jobs, desc="figures", unit="figure", file=sys.stderr):
+        fig = figures[name].draw(lang=lang)
+        stem = out / f"{name}.{lang}"
+        stem.with_suffix(".svg").write_text(figure_svg(fig, name), encoding="utf-8")
+        fig.savefig(stem.with_suffix(".png"), dpi=150)
+        plt.close(fig)
+        made += [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+    for path in made:
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m refimpl", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    figures = commands.add_parser("figures", help="regenerate the site's figures as SVG and PNG")
+    figures.add_argument("--out", metavar="DIR", help="folder to write NAME.LANG.svg/.png into")
+    figures.add_argument("--lang", choices=["ko", "en"], help="only this language's labels")
+    figures.add_argument("--only", metavar="NAME", nargs="+", help="only these figures")
+    figures.add_argument("--list", action="store_true", help="list figure names and their pages")
+    figures.set_defaults(run=_figures)
+
+    # The tuning chapter's searches, when that part of the package is present.
+    if importlib.util.find_spec("refimpl.search.cli") is not None:
+        from refimpl.search import cli as search_cli
+
+        search = search_cli.add_parser(commands)
+        search.set_defaults(run=search_cli.run)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
