@@ -45,11 +45,11 @@ def _figures(args: argparse.Namespace) -> int:
     jobs = [(name, lang) for name in names for lang in languages]
     for name, lang in tqdm(jobs, desc="figures", unit="figure", file=sys.stderr):
         fig = figures[name].draw(lang=lang)
-        stem = out / f"{name}.{lang}"
-        stem.with_suffix(".svg").write_text(figure_svg(fig, name), encoding="utf-8")
-        fig.savefig(stem.with_suffix(".png"), dpi=150)
+        svg, png = out / f"{name}.{lang}.svg", out / f"{name}.{lang}.png"
+        svg.write_text(figure_svg(fig, name), encoding="utf-8")
+        fig.savefig(png, dpi=150)
         plt.close(fig)
-        made += [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+        made += [svg, png]
     for path in made:
         print(path)
     return 0

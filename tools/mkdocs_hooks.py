@@ -6,6 +6,10 @@
   ``refimpl.plotting.show`` prints a figure into the page instead of opening a window.
 - The glossary page is generated from docs/glossary.yml, and the first use of each term on
   every other page links to it (tools/glossary.py).
+- Every chapter page is also written as a Jupyter notebook beside the page, and the page links
+  to it (tools/notebooks.py).
+- Chapter pages end with the refimpl objects they use, linked to the API reference; API pages
+  list the pages that use each object (tools/api_links.py).
 - Pages carry no ``<link rel="alternate">`` tags, which would make Material fetch a missing
   ``sitemap.xml`` next to every page (see `on_post_page`).
 """
@@ -22,7 +26,9 @@ import mathjax
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).parent))
-import glossary  # noqa: E402  (tools/glossary.py, beside this file)
+import api_links  # noqa: E402  (tools/api_links.py, beside this file)
+import glossary  # noqa: E402  (tools/glossary.py)
+import notebooks  # noqa: E402  (tools/notebooks.py)
 
 MATHJAX_ROOT = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # The TeX-input, CommonHTML-output bundle and the fonts it loads relative to itself.
@@ -47,14 +53,47 @@ def page_language(page) -> str:
     return getattr(page.file, "locale", None) or "ko"
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    """Fill in the glossary table; with ``REFIMPL_NO_EXEC=1``, run no code block.
+def is_chapter_page(page) -> bool:
+    """Chapter pages live in a folder of docs/ (the API reference is not a chapter)."""
+    return "/" in page.file.src_uri and not page.file.src_uri.startswith("api/")
 
-    ``REFIMPL_NO_EXEC=1`` shows executed blocks as plain code; only scripts/build_timing.py uses
-    it, to measure what a build costs without execution.
+
+# Raw HTML: the notebook is written by this hook, so MkDocs' link check does not know it.
+NOTEBOOK_LINK = {
+    "ko": '<a class="md-button" href="{name}" download>이 페이지를 Jupyter 노트북으로 내려받기</a>',
+    "en": '<a class="md-button" href="{name}" download>Download this page as a Jupyter notebook</a>',
+}
+
+
+def add_notebook(markdown: str, page, config) -> str:
+    """Write the page's notebook next to its HTML and put a download link under the title."""
+    name = Path(page.file.src_uri).name.split(".")[0] + ".ipynb"
+    target = Path(config.site_dir) / Path(page.file.dest_uri).parent / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(notebooks.page_to_notebook(markdown), encoding="utf-8")
+    title, _, rest = markdown.partition("\n")
+    link = NOTEBOOK_LINK[page_language(page)].format(name=name)
+    return f"{title}\n\n{link}\n{rest}"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Add what a page gets from the build: its notebook, its API links, the glossary table.
+
+    With ``REFIMPL_NO_EXEC=1`` executed blocks are shown as plain code and not run; only
+    scripts/build_timing.py uses that, to measure what a build costs without execution.
     """
+    lang = page_language(page)
+    if is_chapter_page(page):
+        markdown = add_notebook(markdown, page, config)
+    if page.file.src_uri.startswith("api/"):
+        source = Path(config.docs_dir) / page.file.src_uri
+        markdown = api_links.USED_IN_MARKER.sub(
+            lambda marker: api_links.used_in_table(marker.group(1).split(), lang, source), markdown
+        )
+    elif not page.file.src_uri.startswith("glossary."):
+        markdown += api_links.uses_admonition(markdown, lang)
     if glossary.MARKER in markdown:
-        table = glossary.glossary_table(glossary.load_terms(), page_language(page))
+        table = glossary.glossary_table(glossary.load_terms(), lang)
         markdown = markdown.replace(glossary.MARKER, table)
     if os.environ.get("REFIMPL_NO_EXEC") == "1":
         markdown = EXEC_OPTION.sub('exec="0"', markdown)

@@ -1,0 +1,67 @@
+"""`python -m refimpl figures` regenerates the site's figures; pages and registry agree."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from refimpl.figures import load_all
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+SHOWN = re.compile(r'show\(\s*\w+,\s*"([\w-]+)"')
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env.pop("REFIMPL_DOCS_BUILD", None)
+    return subprocess.run(
+        [sys.executable, "-m", "refimpl", "figures", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_one_figure_through_the_command(tmp_path):
+    result = _run("--only", "home-batch-histogram", "--lang", "en", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    svg = tmp_path / "out" / "home-batch-histogram.en.svg"
+    png = tmp_path / "out" / "home-batch-histogram.en.png"
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(Path("out") / "home-batch-histogram.en.svg") in result.stdout
+    assert "figures" in result.stderr  # the progress bar
+
+
+def test_list_names_every_figure_with_its_page(tmp_path):
+    result = _run("--list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name, spec in load_all().items():
+        assert re.search(rf"^{re.escape(name)}\s+docs/{re.escape(spec.page)}\.", result.stdout, re.M)
+
+
+def test_unknown_name_is_refused(tmp_path):
+    result = _run("--only", "no-such-figure", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no-such-figure" in result.stderr
+
+
+def test_every_registered_figure_is_shown_on_its_page_in_both_languages():
+    for name, spec in load_all().items():
+        for lang in ("ko", "en"):
+            page = DOCS / f"{spec.page}.{lang}.md"
+            assert page.is_file(), f"{name}: no page {page}"
+            assert name in SHOWN.findall(page.read_text(encoding="utf-8")), f"{name} not on {page}"
+
+
+def test_every_figure_on_a_page_is_registered():
+    registered = load_all()
+    for page in DOCS.rglob("*.md"):
+        for name in SHOWN.findall(page.read_text(encoding="utf-8")):
+            assert name in registered, f"{page.relative_to(DOCS)} shows unregistered {name!r}"
