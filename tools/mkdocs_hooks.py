@@ -26,9 +26,9 @@ import mathjax
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).parent))
-import api_links  # noqa: E402  (tools/api_links.py, beside this file)
-import glossary  # noqa: E402  (tools/glossary.py)
-import notebooks  # noqa: E402  (tools/notebooks.py)
+import api_links
+import glossary
+import notebooks
 
 MATHJAX_ROOT = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # The TeX-input, CommonHTML-output bundle and the fonts it loads relative to itself.
@@ -58,10 +58,9 @@ def is_chapter_page(page) -> bool:
     return "/" in page.file.src_uri and not page.file.src_uri.startswith("api/")
 
 
-# Raw HTML: the notebook is written by this hook, so MkDocs' link check does not know it.
-NOTEBOOK_LINK = {
-    "ko": '<a class="md-button" href="{name}" download>이 페이지를 Jupyter 노트북으로 내려받기</a>',
-    "en": '<a class="md-button" href="{name}" download>Download this page as a Jupyter notebook</a>',
+NOTEBOOK_LINK_TEXT = {
+    "ko": "이 페이지를 Jupyter 노트북으로 내려받기",
+    "en": "Download this page as a Jupyter notebook",
 }
 
 
@@ -72,7 +71,10 @@ def add_notebook(markdown: str, page, config) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(notebooks.page_to_notebook(markdown), encoding="utf-8")
     title, _, rest = markdown.partition("\n")
-    link = NOTEBOOK_LINK[page_language(page)].format(name=name)
+    # Raw HTML: the notebook is written by this hook, so MkDocs' link check does not know it.
+    text = NOTEBOOK_LINK_TEXT[page_language(page)]
+    link = f'<a class="md-button" href="{name}" download>{text}</a>'
+
     return f"{title}\n\n{link}\n{rest}"
 
 

@@ -47,7 +47,7 @@ def labels(lang: str, ko: dict[str, str], en: dict[str, str]) -> dict[str, str]:
 
 
 def load_all() -> dict[str, FigureSpec]:
-    """Import every figure module of this package (which registers its figures); return `FIGURES`."""
+    """Import every figure module of this package, which registers its figures; return `FIGURES`."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
     return FIGURES

@@ -1,0 +1,799 @@
+r"""Batch normalization as pure functions: forward, backward, running statistics, folding, sync.
+
+Every function works on ``(N, C)`` and on ``(N, C, *spatial)`` arrays alike. Statistics are
+taken per channel $c$ over the $m = N \cdot \prod \text{spatial}$ values that share it, so the
+code views the input as ``(N, C, L)`` with ``L`` the spatial size (``L = 1`` for ``(N, C)``).
+
+Two implementation choices keep float32 fast and accurate, and are the same in every function:
+
+- Per-channel sums add each ``(n, c)`` row of ``L`` values in the input dtype (one
+  matrix-vector product), then add the ``N`` row sums in float64.
+- A per-channel value $v_c$ is applied to one sample as a row of ``C * L`` numbers
+  (`_per_channel`), so each NumPy operation runs over long contiguous rows.
+
+The variance is computed in two passes, mean first and then the mean of squared deviations,
+because the one-pass $\overline{x^2} - \bar x^2$ cancels catastrophically when the mean is large
+compared to the spread (1e8 + noise in float64, 1e4 + noise in float32).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from refimpl.functional import _checks
+
+__all__ = [
+    "BatchNormCache",
+    "SyncBatchNormCache",
+    "batchnorm_backward",
+    "batchnorm_eval_backward",
+    "batchnorm_eval_forward",
+    "batchnorm_forward",
+    "fold_batchnorm",
+    "sync_batchnorm_backward",
+    "sync_batchnorm_forward",
+    "update_running_stats",
+]
+
+
+class BatchNormCache(NamedTuple):
+    """What the backward pass needs from a batch-norm forward pass.
+
+    Attributes
+    ----------
+    x_hat : ndarray, shape (N, C, *spatial)
+        The normalized input $\\hat x$.
+    inv_std : ndarray, shape (C,)
+        $1 / \\sqrt{\\sigma^2 + \\epsilon}$ per channel.
+    gamma : ndarray of shape (C,), or None
+        The scale $\\gamma$ (None without an affine transform: the same as $\\gamma = 1$).
+    mean, var : ndarray, shape (C,)
+        The statistics used (biased variance). Backward does not read them; they are here so
+        that a caller can update running averages without another pass over the batch.
+    """
+
+    x_hat: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray | None
+    mean: np.ndarray
+    var: np.ndarray
+
+
+class SyncBatchNormCache(NamedTuple):
+    """What `sync_batchnorm_backward` needs: one normalized shard per device, shared stats.
+
+    Attributes
+    ----------
+    x_hats : list of ndarray
+        The normalized input of each shard, shapes ``(N_k, C, *spatial)``.
+    inv_std : ndarray, shape (C,)
+        $1 / \\sqrt{\\sigma^2 + \\epsilon}$ from the statistics of all shards together.
+    gamma : ndarray of shape (C,), or None
+        The scale $\\gamma$.
+    mean, var : ndarray, shape (C,)
+        The global statistics (for the running averages; backward does not read them).
+    count : int
+        $m$, the number of values per channel over all shards.
+    """
+
+    x_hats: list[np.ndarray]
+    inv_std: np.ndarray
+    gamma: np.ndarray | None
+    mean: np.ndarray
+    var: np.ndarray
+    count: int
+
+
+# -- helpers on the (N, C, L) view ------------------------------------------------------------
+
+
+def _channels(x: np.ndarray) -> np.ndarray:
+    """View ``(N, C, *spatial)`` as ``(N, C, L)``; no copy for a contiguous array."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+def _per_channel(values: np.ndarray, spatial_size: int, dtype: np.dtype) -> np.ndarray:
+    """Repeat each channel's value ``spatial_size`` times: one ``(C * L,)`` row of a sample."""
+    return np.repeat(values.astype(dtype, copy=False), spatial_size)
+
+
+def _channel_sums(a: np.ndarray) -> np.ndarray:
+    """Per-channel sums of an ``(N, C, L)`` array, in float64, shape ``(C,)``."""
+    n, c, spatial_size = a.shape
+    ones = np.ones(spatial_size, dtype=a.dtype)
+    row_sums = a.reshape(n * c, spatial_size) @ ones
+    return row_sums.reshape(n, c).sum(axis=0, dtype=np.float64)
+
+
+def _channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-channel sums of ``a * b`` (both ``(N, C, L)``), in float64, without the product."""
+    return np.einsum("ncl,ncl->nc", a, b).sum(axis=0, dtype=np.float64)
+
+
+def _check_sums_finite(sums: np.ndarray, array: np.ndarray, name: str) -> None:
+    """A NaN or inf anywhere in a channel makes its sum non-finite, so checking the ``C`` sums
+    finds bad input without another pass over the array."""
+    if not np.isfinite(sums).all():
+        _checks.check_finite(array, name)
+        raise ValueError(f"{name} is too large for {array.dtype}: its per-channel sums overflow")
+
+
+def _check_params(x: np.ndarray, gamma, beta) -> tuple[np.ndarray | None, np.ndarray | None]:
+    gamma = _checks.optional_float_array(gamma, "gamma")
+    beta = _checks.optional_float_array(beta, "beta")
+    _checks.check_shape(gamma, (x.shape[1],), "gamma")
+    _checks.check_shape(beta, (x.shape[1],), "beta")
+    _checks.check_same_dtype(x, gamma=gamma, beta=beta)
+    return gamma, beta
+
+
+def _check_input(x) -> np.ndarray:
+    x = _checks.float_array(x, "x")
+    _checks.check_min_ndim(x, 2, "input")
+    return x
+
+
+def _scale_and_shift(x_hat_rows: np.ndarray, gamma, beta, spatial_size: int) -> np.ndarray:
+    """$y = \\gamma \\hat x + \\beta$ on the ``(N, C * L)`` view; a new array."""
+    if gamma is None:
+        out = x_hat_rows.copy()
+    else:
+        out = x_hat_rows * _per_channel(gamma, spatial_size, x_hat_rows.dtype)
+    if beta is not None:
+        out += _per_channel(beta, spatial_size, x_hat_rows.dtype)
+    return out
+
+
+def _normalize_about(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Return the new ``(N, C * L)`` array ``x - mean`` (it becomes $\\hat x$ in place)."""
+    n, c, spatial_size = _channels(x).shape
+    return x.reshape(n, c * spatial_size) - _per_channel(mean, spatial_size, x.dtype)
+
+
+def _input_gradient(dy, x_hat, dy_sum, dy_xhat_sum, count, gamma, inv_std) -> np.ndarray:
+    """The compact batch-norm input gradient on one ``(N, C, *spatial)`` array (see
+    `batchnorm_backward`); the sums may come from a larger batch (sync BN)."""
+    n, _, spatial_size = _channels(x_hat).shape
+    dtype = x_hat.dtype
+    scale = inv_std if gamma is None else gamma * inv_std
+    # dx = (γ / √(σ² + ε)) (dy − Σdy / m − x̂ Σ(dy·x̂) / m), built in place term by term:
+    # x̂ Σ(dy·x̂) / m
+    dx = x_hat.reshape(n, -1) * _per_channel(dy_xhat_sum / count, spatial_size, dtype)
+    # dy − x̂ Σ(dy·x̂) / m
+    np.subtract(dy.reshape(n, -1), dx, out=dx)
+    # − Σdy / m
+    dx -= _per_channel(dy_sum / count, spatial_size, dtype)
+    # · γ / √(σ² + ε)
+    dx *= _per_channel(scale, spatial_size, dtype)
+    return dx.reshape(x_hat.shape)
+
+
+# -- training mode ------------------------------------------------------------------------------
+
+
+def batchnorm_forward(
+    x: np.ndarray,
+    gamma: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchNormCache]:
+    r"""Batch normalization in training mode: normalize each channel with the batch statistics.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C) or (N, C, *spatial)
+        Input, float32 or float64.
+    gamma : ndarray, shape (C,), optional
+        Scale $\gamma$ (PyTorch's ``weight``); None means 1.
+    beta : ndarray, shape (C,), optional
+        Shift $\beta$ (PyTorch's ``bias``); None means 0.
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+
+    Returns
+    -------
+    out : ndarray, shape of x
+        $y = \gamma \hat x + \beta$, same dtype as ``x``.
+    cache : BatchNormCache
+        For `batchnorm_backward`; ``cache.mean`` and ``cache.var`` are the batch statistics.
+
+    Raises
+    ------
+    TypeError
+        If ``x``, ``gamma`` or ``beta`` is not floating point, or their dtypes differ.
+    ValueError
+        If ``x`` has fewer than 2 dimensions, holds NaN or inf, has only one value per channel,
+        if ``gamma`` or ``beta`` is not of shape ``(C,)``, or if ``eps <= 0``.
+
+    Equations
+    ---------
+    For each channel $c$, over its $m$ values $x_i$ (all samples and positions):
+
+    $$ \mu = \frac{1}{m} \sum_{i=1}^{m} x_i, \qquad
+       \sigma^2 = \frac{1}{m} \sum_{i=1}^{m} (x_i - \mu)^2 $$
+
+    $$ \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+       y_i = \gamma \hat x_i + \beta $$
+
+    $\sigma^2$ is the biased variance (divided by $m$), as in PyTorch.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> out, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
+    >>> np.round(out, 4)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    """
+    x = _check_input(x)
+    gamma, beta = _check_params(x, gamma, beta)
+    _checks.check_eps(eps)
+    x3 = _channels(x)
+    n, c, spatial_size = x3.shape
+    m = n * spatial_size
+    if m < 2:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {x.shape}"
+        )
+
+    # μ = (1/m) Σ x_i
+    mean = _channel_sums(x3) / m
+    _check_sums_finite(mean, x, "x")
+    # x_i − μ, in the array that becomes x̂
+    x_hat = _normalize_about(x, mean)
+    # σ² = (1/m) Σ (x_i − μ)²    (second pass of the two-pass variance)
+    centered = x_hat.reshape(n, c, spatial_size)
+    var = _channel_dots(centered, centered) / m
+    _check_sums_finite(var, x, "x")
+    # 1 / √(σ² + ε)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    # x̂_i = (x_i − μ) / √(σ² + ε)
+    x_hat *= _per_channel(inv_std, spatial_size, x.dtype)
+    # y_i = γ x̂_i + β
+    out = _scale_and_shift(x_hat, gamma, beta, spatial_size)
+
+    cache = BatchNormCache(
+        x_hat=x_hat.reshape(x.shape),
+        inv_std=inv_std.astype(x.dtype),
+        gamma=gamma,
+        mean=mean.astype(x.dtype),
+        var=var.astype(x.dtype),
+    )
+    return out.reshape(x.shape), cache
+
+
+def batchnorm_backward(
+    dout: np.ndarray, cache: BatchNormCache
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of training-mode batch normalization, in the compact form.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C) or (N, C, *spatial)
+        Upstream gradient $\partial L / \partial y$, shape and dtype of the forward output.
+    cache : BatchNormCache
+        From `batchnorm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape of dout
+        $\partial L / \partial x$.
+    dgamma, dbeta : ndarray, shape (C,)
+        $\partial L / \partial \gamma$ and $\partial L / \partial \beta$ (also without
+        ``gamma`` or ``beta`` in the forward pass: then at $\gamma = 1$, $\beta = 0$).
+
+    Raises
+    ------
+    TypeError
+        If ``dout`` is not floating point or its dtype differs from the forward pass.
+    ValueError
+        If ``dout`` has another shape than the forward output or holds NaN or inf.
+
+    Equations
+    ---------
+    With sums over the $m$ values of a channel:
+
+    $$ \frac{\partial L}{\partial \beta} = \sum_i dy_i, \qquad
+       \frac{\partial L}{\partial \gamma} = \sum_i dy_i \, \hat x_i $$
+
+    $$ dx_i = \frac{\gamma}{m \sqrt{\sigma^2 + \epsilon}}
+       \Big( m \, dy_i - \sum_j dy_j - \hat x_i \sum_j dy_j \hat x_j \Big) $$
+
+    The batch statistics depend on every $x_i$, hence the two sums: without them this would be
+    the eval-mode gradient $\gamma \, dy_i / \sqrt{\sigma^2 + \epsilon}$.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(3.0, 5.0, size=(8, 4))
+    >>> out, cache = batchnorm_forward(x, np.ones(4), np.zeros(4))
+    >>> dx, dgamma, dbeta = batchnorm_backward(rng.normal(size=(8, 4)), cache)
+    >>> np.allclose(dx.sum(axis=0), 0.0)  # shifting a channel does not change the output
+    True
+    """
+    dout = _checks.check_upstream(dout, cache.x_hat)
+    dy = _channels(dout)
+    x_hat = _channels(cache.x_hat)
+    n, _, spatial_size = x_hat.shape
+
+    # ∂L/∂β = Σ dy_i
+    dy_sum = _channel_sums(dy)
+    _check_sums_finite(dy_sum, dout, "dout")
+    # ∂L/∂γ = Σ dy_i x̂_i
+    dy_xhat_sum = _channel_dots(dy, x_hat)
+    # dx_i = (γ / (m √(σ² + ε))) (m dy_i − Σ dy_j − x̂_i Σ dy_j x̂_j)
+    dx = _input_gradient(
+        dout, cache.x_hat, dy_sum, dy_xhat_sum, n * spatial_size, cache.gamma, cache.inv_std
+    )
+    return dx, dy_xhat_sum.astype(dout.dtype), dy_sum.astype(dout.dtype)
+
+
+# -- evaluation mode ----------------------------------------------------------------------------
+
+
+def batchnorm_eval_forward(
+    x: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    gamma: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchNormCache]:
+    r"""Batch normalization in evaluation mode: normalize with the running statistics.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C) or (N, C, *spatial)
+        Input; any batch size, including 1.
+    running_mean, running_var : ndarray, shape (C,)
+        The statistics to normalize with (e.g. from `update_running_stats`).
+    gamma, beta : ndarray of shape (C,), optional
+        Scale and shift; None means 1 and 0.
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+
+    Returns
+    -------
+    out : ndarray, shape of x
+        $y = \gamma \hat x + \beta$.
+    cache : BatchNormCache
+        For `batchnorm_eval_backward`.
+
+    Raises
+    ------
+    TypeError
+        If an array is not floating point or the dtypes differ.
+    ValueError
+        If shapes do not match, ``x`` holds NaN or inf, a variance is negative, or ``eps <= 0``.
+
+    Equations
+    ---------
+    $$ \hat x_i = \frac{x_i - \mu_{\text{running}}}{\sqrt{\sigma^2_{\text{running}} + \epsilon}},
+       \qquad y_i = \gamma \hat x_i + \beta $$
+
+    Every sample is normalized on its own: the output does not depend on the rest of the batch.
+
+    Examples
+    --------
+    >>> out, _ = batchnorm_eval_forward(np.array([[2.0]]), np.array([1.0]), np.array([4.0]))
+    >>> np.round(out, 4)
+    array([[0.5]])
+    """
+    x = _check_input(x)
+    gamma, beta = _check_params(x, gamma, beta)
+    _checks.check_eps(eps)
+    running_mean = _checks.float_array(running_mean, "running_mean")
+    running_var = _checks.float_array(running_var, "running_var")
+    _checks.check_shape(running_mean, (x.shape[1],), "running_mean")
+    _checks.check_shape(running_var, (x.shape[1],), "running_var")
+    _checks.check_same_dtype(x, running_mean=running_mean, running_var=running_var)
+    _checks.check_finite(x, "x")
+    if (running_var < 0).any():
+        raise ValueError("running_var must be >= 0")
+    spatial_size = _channels(x).shape[2]
+
+    # 1 / √(σ²_running + ε)
+    inv_std = 1.0 / np.sqrt(running_var + eps)
+    # x̂ = (x − μ_running) / √(σ²_running + ε)
+    x_hat = _normalize_about(x, running_mean)
+    x_hat *= _per_channel(inv_std, spatial_size, x.dtype)
+    # y = γ x̂ + β
+    out = _scale_and_shift(x_hat, gamma, beta, spatial_size)
+
+    cache = BatchNormCache(x_hat.reshape(x.shape), inv_std, gamma, running_mean, running_var)
+    return out.reshape(x.shape), cache
+
+
+def batchnorm_eval_backward(
+    dout: np.ndarray, cache: BatchNormCache
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of evaluation-mode batch normalization (fixed statistics).
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C) or (N, C, *spatial)
+        Upstream gradient.
+    cache : BatchNormCache
+        From `batchnorm_eval_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape of dout
+    dgamma, dbeta : ndarray, shape (C,)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `batchnorm_backward`.
+
+    Equations
+    ---------
+    The statistics are constants here, so BN is a per-channel affine map:
+
+    $$ dx_i = \frac{\gamma \, dy_i}{\sqrt{\sigma^2_{\text{running}} + \epsilon}}, \qquad
+       \frac{\partial L}{\partial \gamma} = \sum_i dy_i \hat x_i, \qquad
+       \frac{\partial L}{\partial \beta} = \sum_i dy_i $$
+
+    Examples
+    --------
+    >>> out, cache = batchnorm_eval_forward(np.ones((2, 1)), np.zeros(1), np.full(1, 3.0), eps=1.0)
+    >>> dx, dgamma, dbeta = batchnorm_eval_backward(np.ones((2, 1)), cache)
+    >>> dx
+    array([[0.5],
+           [0.5]])
+    """
+    dout = _checks.check_upstream(dout, cache.x_hat)
+    dy = _channels(dout)
+    n, c, spatial_size = dy.shape
+    # ∂L/∂β = Σ dy_i
+    dy_sum = _channel_sums(dy)
+    _check_sums_finite(dy_sum, dout, "dout")
+    # ∂L/∂γ = Σ dy_i x̂_i
+    dy_xhat_sum = _channel_dots(dy, _channels(cache.x_hat))
+    # dx_i = γ dy_i / √(σ²_running + ε)
+    scale = cache.inv_std if cache.gamma is None else cache.gamma * cache.inv_std
+    dx = dout.reshape(n, c * spatial_size) * _per_channel(scale, spatial_size, dout.dtype)
+    return dx.reshape(dout.shape), dy_xhat_sum.astype(dout.dtype), dy_sum.astype(dout.dtype)
+
+
+# -- running statistics -------------------------------------------------------------------------
+
+
+def update_running_stats(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    batch_mean: np.ndarray,
+    batch_var: np.ndarray,
+    count: int,
+    momentum: float | None = 0.1,
+    num_batches_tracked: int = 0,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""Blend one batch's statistics into the running averages, as PyTorch does.
+
+    A pure function: the inputs are not modified, new arrays are returned.
+
+    Parameters
+    ----------
+    running_mean, running_var : ndarray, shape (C,)
+        The current running averages (PyTorch starts them at 0 and 1).
+    batch_mean, batch_var : ndarray, shape (C,)
+        The batch statistics from `batchnorm_forward` (biased variance, as used to normalize).
+    count : int
+        $m$, the number of values per channel in the batch (``N * prod(spatial)``); >= 2.
+    momentum : float or None, default 0.1
+        Weight of the new batch. None gives the cumulative moving average (equal weights for
+        every batch so far).
+    num_batches_tracked : int, default 0
+        Batches seen before this one.
+
+    Returns
+    -------
+    running_mean, running_var : ndarray, shape (C,)
+        The updated averages.
+    num_batches_tracked : int
+        ``num_batches_tracked + 1``.
+
+    Raises
+    ------
+    TypeError
+        If an array is not floating point.
+    ValueError
+        If ``count < 2`` or ``momentum`` is outside [0, 1].
+
+    Equations
+    ---------
+    $$ \mu_{\text{running}} \leftarrow (1 - \alpha)\, \mu_{\text{running}} + \alpha\, \mu_B,
+       \qquad
+       \sigma^2_{\text{running}} \leftarrow (1 - \alpha)\, \sigma^2_{\text{running}}
+       + \alpha\, \frac{m}{m - 1} \sigma^2_B $$
+
+    with $\alpha$ = ``momentum``, or $\alpha = 1/t$ for the $t$-th batch when ``momentum`` is
+    None. The variance enters unbiased ($\cdot\, m/(m-1)$) although the batch was normalized
+    with the biased one; this is what PyTorch does.
+
+    Examples
+    --------
+    >>> mean, var, t = update_running_stats(
+    ...     np.zeros(1), np.ones(1), np.array([2.0]), np.array([3.0]), count=4
+    ... )
+    >>> mean, var, t
+    (array([0.2]), array([1.3]), 1)
+    """
+    running_mean = _checks.float_array(running_mean, "running_mean")
+    running_var = _checks.float_array(running_var, "running_var")
+    batch_mean = _checks.float_array(batch_mean, "batch_mean")
+    batch_var = _checks.float_array(batch_var, "batch_var")
+    _checks.check_momentum(momentum)
+    if count < 2:
+        raise ValueError(f"count must be at least 2 to unbias the variance, got {count}")
+    num_batches_tracked = num_batches_tracked + 1
+    # α = momentum, or 1/t for a cumulative average
+    factor = 1.0 / num_batches_tracked if momentum is None else momentum
+    # σ²_unbiased = σ²_B · m / (m − 1)
+    unbiased_var = batch_var * (count / (count - 1))
+    # running ← (1 − α) running + α batch
+    new_mean = (1.0 - factor) * running_mean + factor * batch_mean
+    new_var = (1.0 - factor) * running_var + factor * unbiased_var
+    return (
+        new_mean.astype(running_mean.dtype),
+        new_var.astype(running_var.dtype),
+        num_batches_tracked,
+    )
+
+
+# -- folding into the previous layer -------------------------------------------------------------
+
+
+def fold_batchnorm(
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    gamma: np.ndarray | None,
+    beta: np.ndarray | None,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Fold an eval-mode BatchNorm into the Linear or Conv2d layer before it.
+
+    Parameters
+    ----------
+    weight : ndarray, shape (C_out, C_in) or (C_out, C_in, kh, kw)
+        Weight of the layer before BN (``Linear`` or ``Conv2d``).
+    bias : ndarray of shape (C_out,), or None
+        Its bias (None: no bias, i.e. 0).
+    running_mean, running_var : ndarray, shape (C_out,)
+        BN's running statistics.
+    gamma, beta : ndarray of shape (C_out,), or None
+        BN's scale and shift (None: 1 and 0, for ``affine=False``).
+    eps : float, default 1e-5
+        BN's eps.
+
+    Returns
+    -------
+    weight : ndarray, shape of weight
+        $W'$.
+    bias : ndarray, shape (C_out,)
+        $b'$ (always present, even when the layer had no bias).
+
+    Raises
+    ------
+    TypeError
+        If an array is not floating point or the dtypes differ.
+    ValueError
+        If ``weight`` is not 2-D or 4-D, or a per-channel array is not of shape ``(C_out,)``.
+
+    Equations
+    ---------
+    In eval mode BN is an affine map per output channel $c$, so it merges with the layer:
+
+    $$ s_c = \frac{\gamma_c}{\sqrt{\sigma^2_c + \epsilon}}, \qquad
+       W'_c = s_c W_c, \qquad b'_c = s_c (b_c - \mu_c) + \beta_c $$
+
+    $$ \text{BN}(W x + b) = W' x + b' $$
+
+    Examples
+    --------
+    >>> w, b = fold_batchnorm(np.eye(2), None, np.array([1.0, 2.0]), np.array([3.0, 0.0]),
+    ...                       None, None, eps=1.0)
+    >>> w
+    array([[0.5, 0. ],
+           [0. , 1. ]])
+    >>> b
+    array([-0.5, -2. ])
+    """
+    weight = _checks.float_array(weight, "weight")
+    _checks.check_ndim(weight, (2, 4), "weight")
+    _checks.check_eps(eps)
+    channels = (weight.shape[0],)
+    arrays = {
+        "bias": bias,
+        "running_mean": running_mean,
+        "running_var": running_var,
+        "gamma": gamma,
+        "beta": beta,
+    }
+    for name, array in arrays.items():
+        array = _checks.optional_float_array(array, name)
+        _checks.check_shape(array, channels, name)
+        _checks.check_same_dtype(weight, **{name: array})
+    if gamma is None:
+        gamma = np.ones(channels, weight.dtype)
+    if beta is None:
+        beta = np.zeros(channels, weight.dtype)
+    if bias is None:
+        bias = np.zeros(channels, weight.dtype)
+
+    # s = γ / √(σ² + ε)
+    scale = gamma / np.sqrt(running_var + eps)
+    # W' = s W    (one s per output channel: row c of W, or filter c of a convolution)
+    folded_weight = weight * scale.reshape(-1, *[1] * (weight.ndim - 1))
+    # b' = s (b − μ) + β
+    folded_bias = scale * (bias - running_mean) + beta
+    return folded_weight, folded_bias
+
+
+# -- synchronized batch norm over K shards ---------------------------------------------------
+
+
+def sync_batchnorm_forward(
+    shards: list[np.ndarray],
+    gamma: np.ndarray | None = None,
+    beta: np.ndarray | None = None,
+    eps: float = 1e-5,
+) -> tuple[list[np.ndarray], SyncBatchNormCache]:
+    r"""Batch norm over a batch split across K devices, with statistics shared by all-reduce.
+
+    Each shard plays one device. Devices exchange only per-channel numbers: counts and sums for
+    the mean, then sums of squared deviations for the variance (two passes, as in
+    `batchnorm_forward`). The result equals `batchnorm_forward` on the concatenated batch.
+
+    Parameters
+    ----------
+    shards : list of ndarray, shapes (N_k, C, *spatial)
+        The per-device batches; same dtype, same ``C`` and spatial shape; ``N_k`` may differ.
+    gamma, beta : ndarray of shape (C,), optional
+        Scale and shift, shared by all devices.
+    eps : float, default 1e-5
+
+    Returns
+    -------
+    outs : list of ndarray
+        One output per shard, shapes of the shards.
+    cache : SyncBatchNormCache
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `batchnorm_forward`, for any shard; ValueError if ``shards`` is empty or the shards
+        disagree in shape.
+
+    Equations
+    ---------
+    With $m_k$ values and $S_k$ the sum of a channel on device $k$:
+
+    $$ m = \sum_k m_k, \qquad \mu = \frac{1}{m} \sum_k S_k, \qquad
+       \sigma^2 = \frac{1}{m} \sum_k \sum_{i \in k} (x_i - \mu)^2 $$
+
+    and every device normalizes its own values with these $\mu, \sigma^2$.
+
+    Examples
+    --------
+    >>> x = np.arange(8.0).reshape(4, 2)
+    >>> outs, _ = sync_batchnorm_forward([x[:1], x[1:]])
+    >>> np.allclose(np.concatenate(outs), batchnorm_forward(x)[0])
+    True
+    """
+    if len(shards) == 0:
+        raise ValueError("sync batch norm needs at least one shard")
+    shards = [_check_input(shard) for shard in shards]
+    first = shards[0]
+    for k, shard in enumerate(shards):
+        if shard.shape[1:] != first.shape[1:] or shard.dtype != first.dtype:
+            raise ValueError(
+                f"every shard needs shape (N_k, *{first.shape[1:]}) and dtype {first.dtype}; "
+                f"shard {k} has shape {shard.shape} and dtype {shard.dtype}"
+            )
+    gamma, beta = _check_params(first, gamma, beta)
+    _checks.check_eps(eps)
+    spatial_size = _channels(first).shape[2]
+    counts = [shard.shape[0] * spatial_size for shard in shards]
+    m = sum(counts)
+    if m < 2:
+        raise ValueError(
+            "Expected more than 1 value per channel when training, got input sizes "
+            f"{[shard.shape for shard in shards]}"
+        )
+
+    # all-reduce 1: m = Σ_k m_k,  μ = (1/m) Σ_k S_k
+    sums = [_channel_sums(_channels(shard)) for shard in shards]
+    mean = sum(sums) / m
+    for shard, shard_sum in zip(shards, sums, strict=True):
+        _check_sums_finite(shard_sum, shard, "shard")
+    # each device: x_i − μ, viewed as (N_k, C, L)
+    centered = [_normalize_about(shard, mean).reshape(_channels(shard).shape) for shard in shards]
+    # all-reduce 2: σ² = (1/m) Σ_k Σ_i (x_i − μ)²
+    var = sum(_channel_dots(values, values) for values in centered) / m
+    # 1 / √(σ² + ε)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    # each device: x̂ = (x − μ) / √(σ² + ε),  y = γ x̂ + β
+    outs, x_hats = [], []
+    for shard, values in zip(shards, centered, strict=True):
+        x_hat = values.reshape(shard.shape[0], -1)
+        x_hat *= _per_channel(inv_std, spatial_size, shard.dtype)
+        outs.append(_scale_and_shift(x_hat, gamma, beta, spatial_size).reshape(shard.shape))
+        x_hats.append(x_hat.reshape(shard.shape))
+
+    cache = SyncBatchNormCache(
+        x_hats=x_hats,
+        inv_std=inv_std.astype(first.dtype),
+        gamma=gamma,
+        mean=mean.astype(first.dtype),
+        var=var.astype(first.dtype),
+        count=m,
+    )
+    return outs, cache
+
+
+def sync_batchnorm_backward(
+    douts: list[np.ndarray], cache: SyncBatchNormCache
+) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None]:
+    r"""Gradients of `sync_batchnorm_forward`: all-reduce two sums, then a local formula.
+
+    Parameters
+    ----------
+    douts : list of ndarray
+        Upstream gradient of each shard's output.
+    cache : SyncBatchNormCache
+
+    Returns
+    -------
+    dxs : list of ndarray
+        Gradient of each shard.
+    dgamma, dbeta : ndarray, shape (C,)
+        Summed over all devices (the all-reduce gives every device the same values).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As `batchnorm_backward`, for any shard, or if the number of gradients is not K.
+
+    Equations
+    ---------
+    $$ \Sigma_{dy} = \sum_k \sum_{i \in k} dy_i, \qquad
+       \Sigma_{dy \hat x} = \sum_k \sum_{i \in k} dy_i \hat x_i $$
+
+    $$ dx_i = \frac{\gamma}{m \sqrt{\sigma^2 + \epsilon}}
+       \big( m \, dy_i - \Sigma_{dy} - \hat x_i \Sigma_{dy \hat x} \big) $$
+
+    Examples
+    --------
+    >>> x = np.arange(8.0).reshape(4, 2)
+    >>> _, cache = sync_batchnorm_forward([x[:2], x[2:]], np.ones(2), np.zeros(2))
+    >>> dxs, dgamma, dbeta = sync_batchnorm_backward([np.ones((2, 2)), np.ones((2, 2))], cache)
+    >>> dbeta
+    array([4., 4.])
+    """
+    if len(douts) != len(cache.x_hats):
+        raise ValueError(f"expected {len(cache.x_hats)} upstream gradients, got {len(douts)}")
+    douts = [
+        _checks.check_upstream(dout, x_hat, f"douts[{k}]")
+        for k, (dout, x_hat) in enumerate(zip(douts, cache.x_hats, strict=True))
+    ]
+    # all-reduce: Σ dy and Σ dy·x̂ over every device
+    shard_sums = [_channel_sums(_channels(dout)) for dout in douts]
+    for k, (dout, shard_sum) in enumerate(zip(douts, shard_sums, strict=True)):
+        _check_sums_finite(shard_sum, dout, f"douts[{k}]")
+    dy_sum = sum(shard_sums)
+    dy_xhat_sum = sum(
+        _channel_dots(_channels(dout), _channels(x_hat))
+        for dout, x_hat in zip(douts, cache.x_hats, strict=True)
+    )
+    # each device: dx_i = (γ / (m √(σ² + ε))) (m dy_i − Σ dy − x̂_i Σ dy x̂)
+    dxs = [
+        _input_gradient(dout, x_hat, dy_sum, dy_xhat_sum, cache.count, cache.gamma, cache.inv_std)
+        for dout, x_hat in zip(douts, cache.x_hats, strict=True)
+    ]
+    dtype = cache.inv_std.dtype
+    return dxs, dy_xhat_sum.astype(dtype), dy_sum.astype(dtype)
