@@ -1,10 +1,11 @@
 """Disk memoization for expensive experiments (training runs), keyed by code and arguments.
 
-A cached result is reused only while three things are unchanged: the arguments, the experiment
-function, and the source of the numerical code in ``refimpl`` (every ``.py`` file of the package
-except the presentation-only ``plotting.py`` and ``figures/``). So the English build reuses what
-the Korean build computed, a rebuild after a prose edit runs no training, and an edit to, say,
-``refimpl/functional/batchnorm.py`` recomputes everything that might depend on it.
+A cached result is reused only while these are unchanged: the arguments; the module that defines
+the experiment (``refimpl/experiments/CHAPTER.py``); and the library code every experiment
+builds on (every ``.py`` file of ``refimpl`` except the experiments, the figures, ``plotting.py``
+and ``__main__.py``). So the English build reuses what the Korean build computed, a rebuild
+after a prose edit runs no training, an edit to one chapter's experiments recomputes only that
+chapter, and an edit to, say, ``refimpl/functional/batchnorm.py`` recomputes everything.
 
 The cache lives in ``$REFIMPL_CACHE`` if set, else in ``.cache/refimpl`` under the current
 directory (ignored by git).
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 
 import joblib
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-PRESENTATION_ONLY = ("plotting.py", "figures", "__main__.py")
+NOT_LIBRARY = ("plotting.py", "figures", "__main__.py", "experiments")
 
 
 def cache_dir() -> Path:
@@ -29,20 +31,29 @@ def cache_dir() -> Path:
 
 
 @functools.cache
-def source_digest() -> str:
-    """SHA-256 of the numerical source of ``refimpl`` (file names and contents, sorted)."""
+def library_digest() -> str:
+    """SHA-256 of the library code of ``refimpl`` (file names and contents, sorted)."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         relative = path.relative_to(PACKAGE_DIR)
-        if relative.parts[0] in PRESENTATION_ONLY:
+        if relative.parts[0] in NOT_LIBRARY:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
+@functools.cache
+def source_digest(module_name: str) -> str:
+    """SHA-256 of `library_digest` and of the source file of the module ``module_name``."""
+    origin = importlib.util.find_spec(module_name).origin
+    digest = hashlib.sha256(library_digest().encode())
+    digest.update(Path(origin).read_bytes())
+    return digest.hexdigest()
+
+
 def cached(func):
-    """Memoize ``func`` on disk; the key includes `source_digest` and every argument.
+    """Memoize ``func`` on disk; the key is every argument and `source_digest` of its module.
 
     Arguments must be hashable by joblib (numbers, strings, tuples, arrays, ...). Results must be
     picklable. Use it on pure, seeded experiment functions only.
@@ -58,7 +69,7 @@ def cached(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         memory = joblib.Memory(cache_dir(), verbose=0)
-        return memory.cache(run)(source_digest(), *args, **kwargs)
+        return memory.cache(run)(source_digest(func.__module__), *args, **kwargs)
 
     wrapper.uncached = func
     return wrapper

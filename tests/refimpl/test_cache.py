@@ -1,0 +1,53 @@
+"""The experiment cache: reused for equal code and arguments, recomputed when either changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from refimpl import cache
+
+CALLS: list[tuple] = []
+
+
+@cache.cached
+def noisy_mean(seed: int, n: int) -> float:
+    CALLS.append((seed, n))
+    return float(np.random.default_rng(seed).normal(size=n).mean())
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFIMPL_CACHE", str(tmp_path))
+    CALLS.clear()
+    return tmp_path
+
+
+def test_same_arguments_are_computed_once(fresh_cache):
+    first = noisy_mean(0, 100)
+    second = noisy_mean(0, 100)
+    assert first == second
+    assert CALLS == [(0, 100)]
+    assert any(fresh_cache.iterdir())
+
+
+def test_other_arguments_are_computed(fresh_cache):
+    noisy_mean(0, 100)
+    noisy_mean(1, 100)
+    assert CALLS == [(0, 100), (1, 100)]
+
+
+def test_a_change_to_the_code_recomputes(fresh_cache, monkeypatch):
+    noisy_mean(0, 100)
+    cache.source_digest.cache_clear()
+    monkeypatch.setattr(cache, "library_digest", lambda: "edited library")
+    noisy_mean(0, 100)
+    assert CALLS == [(0, 100), (0, 100)]
+    cache.source_digest.cache_clear()
+
+
+def test_digest_covers_the_library_but_not_the_figures():
+    library = cache.library_digest()
+    assert len(library) == 64
+    assert cache.source_digest("refimpl.figures.home") != cache.source_digest("refimpl.cache")
+    assert "figures" in cache.NOT_LIBRARY and "experiments" in cache.NOT_LIBRARY
