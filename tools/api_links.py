@@ -16,7 +16,6 @@ import inspect
 import re
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 IMPORT = re.compile(r"^from (refimpl(?:\.\w+)*) import \(?([\w, \n]+)\)?", re.MULTILINE)
 USED_IN_MARKER = re.compile(r"<!-- used-in: ([\w. ]+) -->")
@@ -70,11 +69,14 @@ def page_title(path: Path) -> str:
     return path.stem
 
 
-def used_in_table(modules: list[str], lang: str, api_page: Path) -> str:
-    """A table of the objects of ``modules`` and the pages (in ``lang``) that use them."""
+def used_in_table(modules: list[str], lang: str, api_page: Path, docs: Path) -> str:
+    """A table of the objects of ``modules`` and the pages (in ``lang``) that use them.
+
+    ``api_page`` is the source file of the API page the table goes on; ``docs`` the docs folder.
+    """
     users: dict[str, list[Path]] = {}
-    for page in sorted(DOCS.rglob(f"*.{lang}.md")):
-        if page.relative_to(DOCS).parts[0] == "api":
+    for page in sorted(docs.rglob(f"*.{lang}.md")):
+        if page.relative_to(docs).parts[0] == "api":
             continue
         for name in used_objects(page.read_text(encoding="utf-8")):
             module = name.rsplit(".", 1)[0]
@@ -85,15 +87,15 @@ def used_in_table(modules: list[str], lang: str, api_page: Path) -> str:
     rows = []
     for name in sorted(users):
         links = ", ".join(
-            f"[{page_title(page)}]({relative_md_link(api_page, page, lang)})"
+            f"[{page_title(page)}]({relative_md_link(api_page, page, lang, docs)})"
             for page in users[name]
         )
         rows.append(f"| [`{name.split('.')[-1]}`][{name}] | {links} |")
     return USED_IN_HEADER[lang] + "\n" + "\n".join(rows)
 
 
-def relative_md_link(source: Path, target: Path, lang: str) -> str:
+def relative_md_link(source: Path, target: Path, lang: str, docs: Path) -> str:
     """A Markdown link from one page source to another, as MkDocs resolves them (no suffix)."""
     target_name = target.name.replace(f".{lang}.md", ".md")
-    relative = Path(*[".."] * (len(source.relative_to(DOCS).parts) - 1))
-    return (relative / target.relative_to(DOCS).parent / target_name).as_posix()
+    relative = Path(*[".."] * (len(source.relative_to(docs).parts) - 1))
+    return (relative / target.relative_to(docs).parent / target_name).as_posix()

@@ -88,9 +88,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if is_chapter_page(page):
         markdown = add_notebook(markdown, page, config)
     if page.file.src_uri.startswith("api/"):
-        source = Path(config.docs_dir) / page.file.src_uri
+        docs = Path(config.docs_dir)
+        source = docs / page.file.src_uri
         markdown = api_links.USED_IN_MARKER.sub(
-            lambda marker: api_links.used_in_table(marker.group(1).split(), lang, source), markdown
+            lambda marker: api_links.used_in_table(marker.group(1).split(), lang, source, docs),
+            markdown,
         )
     elif not page.file.src_uri.startswith("glossary."):
         markdown += api_links.uses_admonition(markdown, lang)

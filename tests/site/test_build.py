@@ -38,12 +38,14 @@ def _mini_project(tmp_path: Path, korean_page: str, english_page: str) -> Path:
     shutil.copytree(REPO / "docs" / "assets", docs / "assets")
     (docs / "index.ko.md").write_text(korean_page, encoding="utf-8")
     (docs / "index.en.md").write_text(english_page, encoding="utf-8")
-    config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.Loader)
-    config["docs_dir"] = str(docs)
-    config["nav"] = [{"홈": "index.md"}]
-    config["hooks"] = [str(REPO / "tools" / "mkdocs_hooks.py")]
+    config = {
+        "INHERIT": str(REPO / "mkdocs.yml"),
+        "docs_dir": str(docs),
+        "nav": [{"홈": "index.md"}],
+        "hooks": [str(REPO / "tools" / "mkdocs_hooks.py")],
+    }
     config_path = tmp_path / "mkdocs.yml"
-    config_path.write_text(yaml.dump(config, allow_unicode=True), encoding="utf-8")
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return config_path
 
 
