@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import inspect
 import os
 from pathlib import Path
 
@@ -59,17 +60,21 @@ def cached(func):
     picklable. Use it on pure, seeded experiment functions only.
     """
 
-    def run(refimpl_source_digest, /, *args, **kwargs):
-        return func(*args, **kwargs)
+    def run(refimpl_source_digest, **arguments):
+        return func(**arguments)
 
     # joblib names the cache folder after the function it wraps.
     run.__module__ = func.__module__
     run.__name__ = run.__qualname__ = func.__qualname__
+    signature = inspect.signature(func)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # Key on the arguments by name, defaults filled in: f(2, seed=0) and f(2, 0) are one call.
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
         memory = joblib.Memory(cache_dir(), verbose=0)
-        return memory.cache(run)(source_digest(func.__module__), *args, **kwargs)
+        return memory.cache(run)(source_digest(func.__module__), **bound.arguments)
 
     wrapper.uncached = func
     return wrapper

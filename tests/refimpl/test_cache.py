@@ -31,6 +31,11 @@ def test_same_arguments_are_computed_once(fresh_cache):
     assert any(fresh_cache.iterdir())
 
 
+def test_positional_and_keyword_arguments_are_one_call(fresh_cache):
+    assert noisy_mean(0, 100) == noisy_mean(seed=0, n=100) == noisy_mean(0, n=100)
+    assert CALLS == [(0, 100)]
+
+
 def test_other_arguments_are_computed(fresh_cache):
     noisy_mean(0, 100)
     noisy_mean(1, 100)
