@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
+
+from refimpl.search import cli as search_cli
 
 
 def _figures(args: argparse.Namespace) -> int:
@@ -66,12 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--list", action="store_true", help="list figure names and their pages")
     figures.set_defaults(run=_figures)
 
-    # The tuning chapter's searches, when that part of the package is present.
-    if importlib.util.find_spec("refimpl.search.cli") is not None:
-        from refimpl.search import cli as search_cli
-
-        search = search_cli.add_parser(commands)
-        search.set_defaults(run=search_cli.run)
+    search = search_cli.add_parser(commands)
+    search.set_defaults(run=search_cli.run)
 
     return parser
 
