@@ -25,8 +25,8 @@ import matplotlib
 if "MPLBACKEND" not in os.environ and not os.environ.get("DISPLAY"):
     matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
 
 def korean_font_path() -> Path:

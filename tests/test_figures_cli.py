@@ -43,7 +43,9 @@ def test_list_names_every_figure_with_its_page(tmp_path):
     result = _run("--list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for name, spec in load_all().items():
-        assert re.search(rf"^{re.escape(name)}\s+docs/{re.escape(spec.page)}\.", result.stdout, re.M)
+        assert re.search(
+            rf"^{re.escape(name)}\s+docs/{re.escape(spec.page)}\.", result.stdout, re.M
+        )
 
 
 def test_unknown_name_is_refused(tmp_path):

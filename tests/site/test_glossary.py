@@ -17,7 +17,7 @@ import pytest
 from .conftest import DOCS, REPO, built_pages
 
 sys.path.insert(0, str(REPO / "tools"))
-import glossary  # noqa: E402
+import glossary
 
 TERMS = glossary.load_terms()
 NAMES = {lang: {n.lower(): t for t in TERMS for n in t.names[lang]} for lang in ("ko", "en")}
@@ -71,7 +71,10 @@ def test_first_use_linking_skips_code_headings_and_math():
     assert linked.count('href="../glossary/#batch-normalization"') == 1
     assert linked.count('href="../glossary/#normalization"') == 1
     assert "<h2>정규화</h2>" in linked and "<code>정규화</code>" in linked
-    assert '<a class="glossary-term" href="../glossary/#normalization"' in linked.split("</a>와 ", 1)[1]
+    assert (
+        '<a class="glossary-term" href="../glossary/#normalization"'
+        in linked.split("</a>와 ", 1)[1]
+    )
 
 
 @pytest.mark.site

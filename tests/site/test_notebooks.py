@@ -13,7 +13,7 @@ import pytest
 from .conftest import REPO, built_pages
 
 sys.path.insert(0, str(REPO / "tools"))
-import notebooks  # noqa: E402
+import notebooks
 
 PAGE = textwrap.dedent(
     """\
@@ -63,9 +63,7 @@ def test_page_becomes_runnable_cells():
     text = json.dumps(notebook)
     assert "model.fit" in text and "make serve" in text  # kept, as Markdown
     assert "fragment" not in text
-    assert [cell["id"] for cell in notebook["cells"]] == [
-        f"cell-{i}" for i in range(len(kinds))
-    ]
+    assert [cell["id"] for cell in notebook["cells"]] == [f"cell-{i}" for i in range(len(kinds))]
     assert notebooks.page_to_notebook(PAGE) == notebooks.page_to_notebook(PAGE)
 
 

@@ -119,4 +119,3 @@ def test_fragment_marker_is_honoured(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(sys.modules[__name__], "DOCS", tmp_path)
     assert [code for _, code in python_blocks()] == ["print(1)"]
-
