@@ -31,7 +31,10 @@ serve: $(SITE_STAMP)
 build: $(SITE_STAMP)
 	$(BIN)/mkdocs build --strict
 
+# Two test workers fill the two cores; one BLAS thread each keeps them from oversubscribing
+# (OpenBLAS threads spin while they wait, which slows everything down).
 test: $(TEST_STAMP)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(TEST_STAMP)
