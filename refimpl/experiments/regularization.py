@@ -14,7 +14,8 @@ Pages of the chapter and the experiments behind them:
 - ``regularization/overfitting``: `train_mlp`, `overfitting_runs`, `data_size_gaps`.
 - ``regularization/weight-decay``: `overfitting_runs`, `decay_sweep`, `adam_l2_vs_adamw`,
   `bn_weight_norm`.
-- ``regularization/dropout``: `overfitting_runs`, `mc_dropout`, `variance_shift`.
+- ``regularization/dropout``: `overfitting_runs`, `mc_dropout`, `variance_shift` (with
+  `recollect_statistics`).
 - ``regularization/ensembles``: `ensemble_accuracy`.
 """
 
@@ -330,6 +331,21 @@ def bn_weight_norm(
     parameters keep $\eta$). For scale-invariant weights this run computes the same function at
     every step as the decayed one, with weights larger by $(1 - \eta\lambda)^{-t}$, up to the
     small effect of BatchNorm's ``eps`` (which makes BN only nearly scale-invariant).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the initial weights and of the minibatch order.
+    weight_decay : float
+        $\lambda$ of the weights in front of a BatchNorm.
+    lr : float, default 0.1
+        $\eta$, plain SGD.
+    epochs : int, default 100
+        Passes over the 300 training images, 3 steps each.
+    as_schedule : bool, default False
+        Replace the decay by the equivalent learning-rate schedule (see above).
+    eps : float, default 1e-5
+        The ``eps`` of every BatchNorm.
 
     Returns
     -------
