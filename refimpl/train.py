@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from refimpl.functional._checks import check_rng
 from refimpl.nn.module import Module, Sequential
 from refimpl.optim import Optimizer
 
@@ -63,8 +64,7 @@ def iterate_minibatches(
     >>> [len(batch) for batch in iterate_minibatches(10, 4, rng)]
     [4, 4, 2]
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     order = rng.permutation(n)

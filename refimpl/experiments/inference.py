@@ -19,8 +19,6 @@ Pages of the chapter and the experiments behind them:
 from __future__ import annotations
 
 import copy
-import functools
-import inspect
 import math
 import time
 
@@ -76,26 +74,6 @@ METHODS = {
     "selu": "SELU",
     "none": "no normalization",
 }
-
-
-def _memoized(func):
-    """`refimpl.cache.cached`, with every call spelled the same way.
-
-    The arguments are bound to ``func``'s signature, defaults filled in, and passed by position,
-    so ``f(2, seed=0)`` and ``f(2, 0)`` share one cache entry (the cache keys the arguments as
-    they are passed).
-    """
-    memoized = cached(func)
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def call(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return memoized(*bound.args)
-
-    call.uncached = func
-    return call
 
 
 # -- running statistics -------------------------------------------------------------------------
@@ -337,7 +315,7 @@ def learning_rate(batch_size: int, base: float = 1e-3) -> float:
     return base * math.sqrt(batch_size / 2)
 
 
-@_memoized
+@cached
 def train_run(method: str, batch_size: int, seed: int, epochs: int = 4) -> dict:
     """Train one MLP on the standardized digits and measure it.
 
@@ -445,7 +423,7 @@ def recalibrate_batchnorm(model: Module, X: np.ndarray, batch_size: int, rng: np
     return model.eval()
 
 
-@_memoized
+@cached
 def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int = 0) -> dict:
     """Train a BN MLP briefly and compare its test accuracy with batch and with running statistics.
 
@@ -533,7 +511,7 @@ def _classes(X: np.ndarray, y: np.ndarray, classes: tuple[int, ...]):
     return X[keep], y[keep] - min(classes)
 
 
-@_memoized
+@cached
 def finetune_run(
     batch_size: int,
     seed: int,

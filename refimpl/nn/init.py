@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from refimpl.functional._checks import check_rng
 from refimpl.nn.module import Module
 
 __all__ = [
@@ -37,14 +38,6 @@ __all__ = [
 ]
 
 Shape = int | tuple[int, ...]
-
-
-def _check_rng(rng: np.random.Generator) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
 
 
 def fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
@@ -134,7 +127,7 @@ def normal(shape: Shape, std: float, rng: np.random.Generator, dtype=np.float64)
     ---------
     $$ W_{ij} \sim \mathcal N(0, \sigma^2) $$
     """
-    _check_rng(rng)
+    check_rng(rng)
     if not std >= 0:
         raise ValueError(f"std must be >= 0, got {std}")
     # W ~ N(0, σ²)
@@ -173,7 +166,7 @@ def xavier_uniform(
     so that $\operatorname{Var} W_{ij} = a^2 / 3
     = 2 g^2 / (\text{fan\_in} + \text{fan\_out})$.
     """
-    _check_rng(rng)
+    check_rng(rng)
     fan_in, fan_out = fan_in_and_fan_out(shape)
     # a = g √(6 / (fan_in + fan_out))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -204,7 +197,7 @@ def xavier_normal(
     $$ W_{ij} \sim \mathcal N(0, \sigma^2), \qquad
     \sigma = g \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}} $$
     """
-    _check_rng(rng)
+    check_rng(rng)
     fan_in, fan_out = fan_in_and_fan_out(shape)
     # σ = g √(2 / (fan_in + fan_out))
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -254,7 +247,7 @@ def kaiming_uniform(
     ---------
     $$ W_{ij} \sim \mathcal U(-b, b), \qquad b = \sqrt 3 \, \frac{g}{\sqrt{\text{fan}}} $$
     """
-    _check_rng(rng)
+    check_rng(rng)
     std = _kaiming_std(shape, a, mode, nonlinearity)
     # b = √3 σ, so that Var U(−b, b) = b²/3 = σ²
     return _uniform(shape, math.sqrt(3.0) * std, rng, dtype)
@@ -293,7 +286,7 @@ def kaiming_normal(
     $$ W_{ij} \sim \mathcal N(0, \sigma^2), \qquad \sigma = \frac{g}{\sqrt{\text{fan}}}
     \quad \Bigl(= \sqrt{2 / \text{fan\_in}} \text{ for ReLU}\Bigr) $$
     """
-    _check_rng(rng)
+    check_rng(rng)
     std = _kaiming_std(shape, a, mode, nonlinearity)
     return normal(shape, std, rng, dtype)
 
@@ -365,7 +358,7 @@ def init_weights(
     >>> round(float(model[0].weight.data.std()), 4), float(abs(model[0].bias.data).max())
     (0.01, 0.0)
     """
-    _check_rng(rng)
+    check_rng(rng)
     if scheme not in _SCHEMES and scheme != "normal":
         raise ValueError(
             f"unknown scheme {scheme!r}; expected 'normal' or one of {sorted(_SCHEMES)}"

@@ -91,11 +91,13 @@ class PageVisit:
             self.outside.append(url)
             route.abort()
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, typeset: bool = True) -> None:
+        # Requests made after "load" (the search index, late scripts) still pass through
+        # `_route` while the context lives, so waiting for the network to go idle adds a second
+        # per page and catches nothing more.
         self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
         # MathJax typesets after load; its startup promise resolves when the page is done.
-        if self.page.query_selector(".arithmatex"):
+        if typeset and self.page.query_selector(".arithmatex"):
             self.page.wait_for_function("() => window.MathJax && MathJax.startup")
             self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
 
@@ -103,59 +105,100 @@ class PageVisit:
         self.context.close()
 
 
-def _page_urls(site_url: str, built_site) -> list[str]:
-    urls = []
+def _page_paths(built_site) -> list[tuple[str, str]]:
+    """``(lang, path)`` of every built page, e.g. ``("en", "normalization/algorithm/")``."""
+    paths = []
     for lang in ("ko", "en"):
-        prefix = "/" if lang == "ko" else "/en/"
         for page in built_pages(built_site, lang):
             path = page.parent.as_posix()
-            urls.append(site_url + prefix + ("" if path == "." else path + "/"))
-    return urls
+            paths.append((lang, "" if path == "." else path + "/"))
+    return paths
+
+
+def _prefix(lang: str) -> str:
+    return "/" if lang == "ko" else "/en/"
+
+
+# What the figures' stylesheet must do in each scheme (docs/assets/stylesheets/extra.css):
+# nothing in light, invert with the hues turned back in dark.
+FIGURE_FILTER = {"default": "none", "slate": "invert(0.9) hue-rotate(180deg)"}
+
+
+def _scheme_problems(page, where: str) -> list[str]:
+    """The scheme the page shows, checked against what its figures look like."""
+    scheme = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+    if scheme not in FIGURE_FILTER:
+        return [f"{where}: unknown color scheme {scheme!r}"]
+    filters = page.evaluate(
+        "() => [...document.querySelectorAll('.refimpl-figure svg')]"
+        ".map(e => getComputedStyle(e).filter)"
+    )
+    wrong = [f for f in filters if f != FIGURE_FILTER[scheme]]
+    return [f"{where} [{scheme}]: figure filter {wrong[0]!r}"] if wrong else []
 
 
 def test_every_page_loads_cleanly(browser, site_url, built_site):
+    """Every page of both languages, in both color schemes.
+
+    Each page is loaded once and checked, then switched to the other scheme with the header's
+    toggle and checked again. Material remembers the choice, so the next page loads in that
+    scheme: loads alternate between light and dark.
+    """
     problems = []
-    for scheme in ("light", "dark"):
-        visit = PageVisit(browser, scheme)
-        for url in _page_urls(site_url, built_site):
-            visit.errors.clear()
-            visit.open(url)
-            page = visit.page
-            for error in visit.errors:
-                problems.append(f"{url} [{scheme}]: console error: {error}")
-            raw_math = page.evaluate(
-                "() => [...document.querySelectorAll('.arithmatex')]"
-                ".filter(e => !e.querySelector('mjx-container')).length"
-            )
-            if raw_math:
-                problems.append(f"{url}: {raw_math} formulas were not typeset")
-            text = page.inner_text("article")
-            if "\\(" in text or "$$" in text:
-                problems.append(f"{url}: raw TeX left in the text")
-            empty = page.evaluate(
-                "() => [...document.querySelectorAll('article img, article figure svg')]"
-                ".filter(e => { const r = e.getBoundingClientRect();"
-                " return r.width === 0 || r.height === 0 ||"
-                " (e.tagName === 'IMG' && e.naturalWidth === 0); }).length"
-            )
-            if empty:
-                problems.append(f"{url}: {empty} images or figures have no size")
-        problems += [f"request left 127.0.0.1: {url}" for url in visit.outside]
-        visit.close()
+    visit = PageVisit(browser, "light")
+    page = visit.page
+    for lang, path in _page_paths(built_site):
+        url = site_url + _prefix(lang) + path
+        visit.errors.clear()
+        visit.open(url)
+        raw_math = page.evaluate(
+            "() => [...document.querySelectorAll('.arithmatex')]"
+            ".filter(e => !e.querySelector('mjx-container')).length"
+        )
+        if raw_math:
+            problems.append(f"{url}: {raw_math} formulas were not typeset")
+        text = page.inner_text("article")
+        if "\\(" in text or "$$" in text:
+            problems.append(f"{url}: raw TeX left in the text")
+        empty = page.evaluate(
+            "() => [...document.querySelectorAll('article img, article figure svg')]"
+            ".filter(e => { const r = e.getBoundingClientRect();"
+            " return r.width === 0 || r.height === 0 ||"
+            " (e.tagName === 'IMG' && e.naturalWidth === 0); }).length"
+        )
+        if empty:
+            problems.append(f"{url}: {empty} images or figures have no size")
+        # The language selector points at the same page in the other language.
+        other = "en" if lang == "ko" else "ko"
+        href = page.eval_on_selector(f".md-select__link[hreflang='{other}']", "a => a.href")
+        if urlsplit(href).path != _prefix(other) + path:
+            problems.append(f"{url}: the {other} link leads to {href}")
+        # Both color schemes: the one the page loaded in, then the other one.
+        problems += _scheme_problems(page, url)
+        before = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+        page.click("form[data-md-component='palette'] label.md-header__button:visible")
+        page.wait_for_function(
+            f"() => document.body.getAttribute('data-md-color-scheme') !== '{before}'"
+        )
+        problems += _scheme_problems(page, url)
+        problems += [f"{url}: console error: {error}" for error in visit.errors]
+    problems += [f"request left 127.0.0.1: {url}" for url in visit.outside]
+    visit.close()
     assert not problems, "\n".join(problems)
 
 
-def test_language_switch_keeps_the_page(browser, site_url, built_site):
+# Clicking the selector (every page's link target is checked above) on the home page and on a
+# chapter page, in both directions.
+@pytest.mark.parametrize("path", ["", "normalization/algorithm/"])
+def test_language_switch_keeps_the_page(browser, site_url, path):
     visit = PageVisit(browser)
-    for page in built_pages(built_site, "ko"):
-        path = page.parent.as_posix()
-        path = "" if path == "." else path + "/"
-        for source, target, hreflang in (("/", "/en/", "en"), ("/en/", "/", "ko")):
-            visit.open(site_url + source + path)
-            visit.page.hover(".md-header__option .md-select")
-            visit.page.click(f".md-select__link[hreflang='{hreflang}']")
-            visit.page.wait_for_load_state("load")
-            assert urlsplit(visit.page.url).path == target + path, (source + path, visit.page.url)
+    for source, target in (("ko", "en"), ("en", "ko")):
+        visit.open(site_url + _prefix(source) + path, typeset=False)
+        visit.page.hover(".md-header__option .md-select")
+        visit.page.click(f".md-select__link[hreflang='{target}']")
+        visit.page.wait_for_load_state("load")
+        assert urlsplit(visit.page.url).path == _prefix(target) + path, visit.page.url
+        assert visit.page.evaluate("() => document.documentElement.lang") == target
     assert not visit.errors, visit.errors
     assert not visit.outside, visit.outside
     visit.close()

@@ -23,8 +23,9 @@ TERMS = glossary.load_terms()
 NAMES = {lang: {n.lower(): t for t in TERMS for n in t.names[lang]} for lang in ("ko", "en")}
 FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1\s*$", re.MULTILINE | re.DOTALL)
 INLINE = re.compile(r"`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$|<[^>\n]*>|\]\([^)]*\)", re.DOTALL)
-# Hangul words, then an English gloss in parentheses: "배치 정규화(batch normalization)".
-GLOSS = re.compile(r"([가-힣][가-힣 ]*?)\s?\(([A-Za-z][A-Za-z \-]*[A-Za-z])\)")
+# Hangul words (hyphens allowed: "최소-최대 스케일링"), then an English gloss in parentheses:
+# "배치 정규화(batch normalization)".
+GLOSS = re.compile(r"([가-힣][가-힣 -]*?)\s?\(([A-Za-z][A-Za-z \-]*[A-Za-z])\)")
 HANGUL = re.compile(r"[가-힣]+(?: [가-힣]+)*")
 
 
@@ -60,6 +61,14 @@ def test_korean_glosses_are_glossary_pairs(page):
 def test_english_pages_use_only_glossary_korean(page):
     unknown = {word for word in HANGUL.findall(prose(page)) if word not in NAMES["ko"]}
     assert not unknown, f"{page.relative_to(DOCS)}: Korean words not in the glossary: {unknown}"
+
+
+def test_gloss_pattern_reads_hyphenated_and_spaced_korean():
+    text = "먼저 최소-최대 스케일링(min-max scaling)과 배치 정규화 (batch normalization)를 봅니다."
+    assert GLOSS.findall(text) == [
+        ("먼저 최소-최대 스케일링", "min-max scaling"),
+        ("과 배치 정규화", "batch normalization"),  # the check compares the end
+    ]
 
 
 def test_first_use_linking_skips_code_headings_and_math():
