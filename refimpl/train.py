@@ -226,7 +226,10 @@ def fit(
             logits = model(X_train[batch])
             loss = loss_fn.forward(logits, y_train[batch])
             optimizer.zero_grad()
-            model.backward(loss_fn.backward())
+            if model.input_grad_optional:  # the input is data: no gradient needed for it
+                model.backward(loss_fn.backward(), input_grad=False)
+            else:
+                model.backward(loss_fn.backward())
             optimizer.step()
             history.batch_loss.append(float(loss))
 

@@ -108,7 +108,7 @@ def mlp_refimpl(rng: np.random.Generator) -> Callable[[], object]:
         logits = model(X)
         loss = loss_fn.forward(logits, y)
         optimizer.zero_grad()
-        model.backward(loss_fn.backward())
+        model.backward(loss_fn.backward(), input_grad=False)  # X needs no gradient, as in torch
         optimizer.step()
         return loss
 

@@ -147,8 +147,9 @@ def relu_backward(dout: np.ndarray, cache: ReluCache) -> np.ndarray:
             f"dout must have the shape of the forward output {positive.shape}, got {dout.shape}"
         )
     _checks.check_finite(dout, "dout")
-    # dx = dy · [x > 0]
-    return np.where(positive, dout, 0.0)
+    # dx = dy · [x > 0]    (a product with the boolean mask: one fast pass, unlike np.where;
+    # where dy < 0 and x ≤ 0 it gives −0.0, which equals 0)
+    return dout * positive
 
 
 # -- sigmoid and tanh --------------------------------------------------------------------------

@@ -102,6 +102,8 @@ def _per_channel(values: np.ndarray, spatial_size: int, dtype: np.dtype) -> np.n
 def _channel_sums(a: np.ndarray) -> np.ndarray:
     """Per-channel sums of an ``(N, C, L)`` array, in float64, shape ``(C,)``."""
     n, c, spatial_size = a.shape
+    if spatial_size == 1:  # (N, C): nothing to add within a row
+        return a.reshape(n, c).sum(axis=0, dtype=np.float64)
     ones = np.ones(spatial_size, dtype=a.dtype)
     row_sums = a.reshape(n * c, spatial_size) @ ones
     return row_sums.reshape(n, c).sum(axis=0, dtype=np.float64)

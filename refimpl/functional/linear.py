@@ -130,18 +130,21 @@ def linear_forward(
 
 
 def linear_backward(
-    dout: np.ndarray, cache: LinearCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    dout: np.ndarray, cache: LinearCache, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     r"""Gradients of `linear_forward`.
 
     Parameters
     ----------
     dout : ndarray, shape (N, out_features)
     cache : LinearCache
+    input_grad : bool, default True
+        False skips $dx$ (returned as None): the first layer of a network, whose input is
+        data, needs only $dW$ and $db$. The product $dy\,W$ is the largest one there.
 
     Returns
     -------
-    dx : ndarray, shape (N, in_features)
+    dx : ndarray of shape (N, in_features), or None if ``input_grad`` is False
     dweight : ndarray, shape (out_features, in_features)
     dbias : ndarray of shape (out_features,), or None without bias
 
@@ -171,7 +174,7 @@ def linear_backward(
     _checks.check_same_dtype(x, dout=dout)
     _checks.check_finite(dout, "dout")
     # dx = dy W
-    dx = dout @ weight
+    dx = dout @ weight if input_grad else None
     # dW = dyᵀ x
     dweight = dout.T @ x
     # db = Σ_n dy_n

@@ -109,8 +109,14 @@ class Linear(Module):
         out, self._cache = F.linear_forward(x, self.weight.data, bias)
         return out
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = F.linear_backward(dy, require_cache(self, self._cache))
+    # Sequential.backward(dy, input_grad=False) may ask this layer to skip dx.
+    input_grad_optional = True
+
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Store ``weight.grad`` and ``bias.grad``; return dx (None if ``input_grad`` is False)."""
+        dx, dweight, dbias = F.linear_backward(
+            dy, require_cache(self, self._cache), input_grad=input_grad
+        )
         self.weight.grad += dweight
         if self.bias is not None:
             self.bias.grad += dbias

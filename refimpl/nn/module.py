@@ -74,6 +74,10 @@ class Module:
     def backward(self, dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    #: Whether ``backward`` takes ``input_grad=False``: the caller needs no input gradient, so
+    #: the module may skip computing it (and returns None).
+    input_grad_optional = False
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
@@ -158,6 +162,8 @@ class Sequential(Module):
     (2, 3)
     """
 
+    input_grad_optional = True
+
     def __init__(self, *layers: Module) -> None:
         for layer in layers:
             if not isinstance(layer, Module):
@@ -169,10 +175,30 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, dy: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Run every layer's backward in reverse order; return the input gradient.
+
+        Parameters
+        ----------
+        dy : ndarray
+            Gradient of the loss with respect to the output.
+        input_grad : bool, default True
+            False when the input is data that needs no gradient (in PyTorch, an input without
+            ``requires_grad``): returns None, and a first layer that can skip computing it
+            (``Linear``) does.
+        """
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        if not self.layers:
+            return dy if input_grad else None
+        first = self.layers[0]
+        if input_grad:
+            return first.backward(dy)
+        if first.input_grad_optional:
+            first.backward(dy, input_grad=False)
+        else:
+            first.backward(dy)
+        return None
 
     def __getitem__(self, index: int) -> Module:
         return self.layers[index]

@@ -247,3 +247,46 @@ def test_backward_adds_to_existing_gradients(rng):
     layer.backward(dy)
     np.testing.assert_allclose(layer.weight.grad, 2 * dy.T @ x, rtol=1e-14)
     np.testing.assert_allclose(layer.bias.grad, 2 * dy.sum(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("first", ["linear", "relu"])
+def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng, first):
+    """``input_grad=False`` (the input is data) returns None and changes no parameter gradient."""
+
+    def network():
+        layers = [Linear(5, 4, rng=np.random.default_rng(1)), BatchNorm1d(4), ReLU()]
+        layers += [Linear(4, 3, rng=np.random.default_rng(2))]
+        return Sequential(ReLU(), *layers) if first == "relu" else Sequential(*layers)
+
+    x, dy = unstandardized(rng, (6, 5)), rng.standard_normal((6, 3))
+    with_dx, without_dx = network(), network()
+    with_dx(x)
+    without_dx(x)
+    dx = with_dx.backward(dy)
+    assert dx.shape == x.shape
+    assert without_dx.backward(dy, input_grad=False) is None
+    for a, b in zip(with_dx.parameters(), without_dx.parameters(), strict=True):
+        np.testing.assert_array_equal(a.grad, b.grad)
+
+
+def test_linear_backward_can_skip_the_input_gradient(rng):
+    x, weight, dy = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal((2, 3)),
+        rng.normal(size=(4, 2)),
+    )
+    _, cache = F.linear_forward(x, weight, np.zeros(2))
+    dx, dweight, dbias = F.linear_backward(dy, cache)
+    skipped, dweight_2, dbias_2 = F.linear_backward(dy, cache, input_grad=False)
+    assert skipped is None
+    np.testing.assert_array_equal(dweight, dweight_2)
+    np.testing.assert_array_equal(dbias, dbias_2)
+    np.testing.assert_allclose(dx, dy @ weight, rtol=1e-14)
+
+
+def test_relu_backward_is_the_masked_upstream_gradient(rng):
+    x, dy = rng.standard_normal((50, 7)), rng.standard_normal((50, 7))
+    _, cache = F.relu_forward(x)
+    dx = F.relu_backward(dy, cache)
+    np.testing.assert_array_equal(dx, np.where(x > 0, dy, 0.0))
+    assert dx.dtype == dy.dtype
