@@ -1,7 +1,7 @@
 """Command line: ``python -m refimpl figures ...`` (and ``refimpl figures ...`` once installed).
 
     python -m refimpl figures --list
-    python -m refimpl figures --out DIR [--lang ko|en] [--only NAME ...]
+    python -m refimpl figures [--out DIR] [--lang ko|en] [--only NAME ...]
 
 ``figures`` regenerates the site's figures as SVG and PNG files, exactly as the pages draw them.
 ``search`` reruns the hyperparameter searches of the tuning chapter (see ``--help``).
@@ -30,9 +30,6 @@ def _figures(args: argparse.Namespace) -> int:
         for name, spec in sorted(figures.items()):
             print(f"{name:<{width}}  docs/{spec.page}.{{ko,en}}.md")
         return 0
-    if args.out is None:
-        print("figures: give --out DIR (or --list)", file=sys.stderr)
-        return 2
     unknown = sorted(set(args.only or ()) - figures.keys())
     if unknown:
         print(f"figures: unknown figure name(s): {', '.join(unknown)}", file=sys.stderr)
@@ -61,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     figures = commands.add_parser("figures", help="regenerate the site's figures as SVG and PNG")
-    figures.add_argument("--out", metavar="DIR", help="folder to write NAME.LANG.svg/.png into")
+    figures.add_argument(
+        "--out",
+        metavar="DIR",
+        default="figures",
+        help="folder to write NAME.LANG.svg/.png into (default: ./figures)",
+    )
     figures.add_argument("--lang", choices=["ko", "en"], help="only this language's labels")
     figures.add_argument("--only", metavar="NAME", nargs="+", help="only these figures")
     figures.add_argument("--list", action="store_true", help="list figure names and their pages")

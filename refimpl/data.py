@@ -62,6 +62,16 @@ class StandardScaler:
         $s$, the divisor.
     n_samples_seen_ : int
         $N$.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 10.0], [3.0, 10.0]])
+    >>> scaler = StandardScaler().fit(X)
+    >>> scaler.mean_, scaler.scale_
+    (array([ 2., 10.]), array([1., 1.]))
+    >>> scaler.transform(X)  # the constant second feature is only centred
+    array([[-1.,  0.],
+           [ 1.,  0.]])
     """
 
     def fit(self, X: np.ndarray) -> StandardScaler:
@@ -128,6 +138,15 @@ class MinMaxScaler:
         $s$.
     min_ : ndarray, shape (D,)
         $m$, the offset added after scaling.
+
+    Examples
+    --------
+    >>> scaler = MinMaxScaler((-1.0, 1.0)).fit(np.array([[0.0], [16.0]]))
+    >>> scaler.scale_, scaler.min_
+    (array([0.125]), array([-1.]))
+    >>> scaler.transform(np.array([[4.0], [32.0]]))  # no clipping outside the training range
+    array([[-0.5],
+           [ 3. ]])
     """
 
     def __init__(self, feature_range: tuple[float, float] = (0.0, 1.0)) -> None:
@@ -189,6 +208,16 @@ class DigitsSplits:
     scaler : StandardScaler or MinMaxScaler or None
         The scaler fitted on ``X_train`` (None for ``scale="divide16"`` or ``None``); use its
         ``inverse_transform`` to get back pixel intensities, e.g. for plotting.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> splits = load_digits_splits(seed=0, n_train=300, scale="standardize")
+    >>> splits.X_train.shape, splits.y_train.shape, type(splits.scaler).__name__
+    ((300, 64), (300,), 'StandardScaler')
+    >>> pixels = load_digits().data[splits.train_indices]
+    >>> bool(np.allclose(splits.scaler.inverse_transform(splits.X_train), pixels))
+    True
     """
 
     X_train: np.ndarray

@@ -78,6 +78,14 @@ class Optimizer:
         (momentum buffers, moment estimates, step counts), created on the first ``step``.
     defaults : dict
         The constructor's hyperparameters.
+
+    Examples
+    --------
+    >>> from refimpl.nn.module import Parameter
+    >>> w, b = Parameter(np.ones((2, 2)), "w"), Parameter(np.zeros(2), "b")
+    >>> optimizer = SGD([{"params": [w]}, {"params": [b], "lr": 0.0}], lr=0.1)
+    >>> [group["lr"] for group in optimizer.param_groups]
+    [0.1, 0.0]
     """
 
     def __init__(self, params: Iterable[Parameter] | Iterable[dict], defaults: dict) -> None:
@@ -300,6 +308,15 @@ class Adagrad(Optimizer):
     $$ s_t = s_{t-1} + g_t^2 $$
 
     $$ \theta_t = \theta_{t-1} - \tilde\eta_t \, \frac{g_t}{\sqrt{s_t} + \epsilon} $$
+
+    Examples
+    --------
+    >>> from refimpl.nn.module import Parameter
+    >>> w = Parameter(np.array([1.0, -2.0]))
+    >>> w.grad[...] = [0.5, -4.0]
+    >>> Adagrad([w], lr=0.1).step()
+    >>> np.round(w.data, 4)  # the first step is lr * sign(g), whatever the gradient's size
+    array([ 0.9, -1.9])
     """
 
     def __init__(
@@ -387,6 +404,15 @@ class RMSprop(Optimizer):
     $$ b_t = \mu b_{t-1} + g_t / r_t, \qquad \theta_t = \theta_{t-1} - \eta\, b_t $$
 
     Without momentum, $\theta_t = \theta_{t-1} - \eta\, g_t / r_t$.
+
+    Examples
+    --------
+    >>> from refimpl.nn.module import Parameter
+    >>> w = Parameter(np.array([1.0, -2.0]))
+    >>> w.grad[...] = [0.5, -4.0]
+    >>> RMSprop([w], lr=0.01).step()
+    >>> np.round(w.data, 4)  # the first step is lr * g / sqrt((1 - alpha) g^2) = 10 lr sign(g)
+    array([ 0.9, -1.9])
     """
 
     def __init__(
@@ -493,6 +519,15 @@ class Adam(Optimizer):
     That is $\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)$ with
     $\hat m_t = m_t / (1 - \beta_1^t)$, $\hat v_t = v_t / (1 - \beta_2^t)$; the first form is the
     order of operations PyTorch uses, and the one computed here.
+
+    Examples
+    --------
+    >>> from refimpl.nn.module import Parameter
+    >>> w = Parameter(np.array([1.0, -2.0]))
+    >>> w.grad[...] = [0.5, -4.0]
+    >>> Adam([w], lr=0.1).step()
+    >>> np.round(w.data, 4)  # bias-corrected: the first step is lr * sign(g)
+    array([ 0.9, -1.9])
     """
 
     _decoupled_weight_decay = False
@@ -576,6 +611,14 @@ class AdamW(Adam):
     then the `Adam` update follows with $\lambda = 0$. With Adam's coupled L2, the decay term
     $\lambda\theta$ is divided by $\sqrt{\hat v_t}$ like the gradient, so weights with large
     gradients are decayed less; AdamW decays every weight at the same rate $\eta\lambda$.
+
+    Examples
+    --------
+    >>> from refimpl.nn.module import Parameter
+    >>> w = Parameter(np.array([1.0, -2.0]))  # its gradient is zero
+    >>> AdamW([w], lr=0.1, weight_decay=0.5).step()
+    >>> np.round(w.data, 4)  # shrunk by 1 - lr * weight_decay = 0.95
+    array([ 0.95, -1.9 ])
     """
 
     _decoupled_weight_decay = True

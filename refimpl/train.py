@@ -82,6 +82,13 @@ def predict(model: Module, X: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of int64, shape (N,)
+
+    Examples
+    --------
+    >>> model = mlp((4, 8, 3), rng=np.random.default_rng(0))
+    >>> labels = predict(model, np.random.default_rng(1).normal(size=(5, 4)))
+    >>> labels.shape, labels.dtype, model.training  # the model is back in training mode
+    ((5,), dtype('int64'), True)
     """
     was_training = model.training
     model.eval()
@@ -113,6 +120,16 @@ def evaluate(model: Module, loss_fn: Module, X: np.ndarray, y: np.ndarray) -> tu
         The mean loss over the N examples.
     accuracy : float
         The fraction of examples whose argmax logit is the label.
+
+    Examples
+    --------
+    >>> from refimpl.nn import CrossEntropyLoss
+    >>> rng = np.random.default_rng(0)
+    >>> model = mlp((4, 8, 3), rng=rng)
+    >>> X, y = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
+    >>> loss, accuracy = evaluate(model, CrossEntropyLoss(), X, y)
+    >>> round(loss, 4), round(accuracy, 4)
+    (1.1268, 0.4333)
     """
     was_training = model.training
     model.eval()
@@ -146,6 +163,17 @@ class History:
         0 before any epoch or if no validation loss was a number.
     stopped_early : bool
         Whether early stopping ended training before ``epochs``.
+
+    Examples
+    --------
+    >>> from refimpl import nn, optim
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    >>> model = mlp((4, 8, 3), rng=rng)
+    >>> history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+    ...               (X, y, X, y), epochs=3, batch_size=10, rng=rng)
+    >>> history.epoch, len(history.val_loss), len(history.batch_loss)  # 4 minibatches an epoch
+    ([1, 2, 3], 3, 12)
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -210,6 +238,17 @@ def fit(
     -------
     History
         The per-epoch curves, the best epoch and whether training stopped early.
+
+    Examples
+    --------
+    >>> from refimpl import nn, optim
+    >>> from refimpl.data import load_digits_splits
+    >>> rng = np.random.default_rng(0)
+    >>> model = mlp((64, 32, 10), rng=rng)
+    >>> history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+    ...               load_digits_splits(n_train=200), epochs=3, batch_size=20, rng=rng)
+    >>> history.epoch, history.val_accuracy[-1] > history.val_accuracy[0]
+    ([1, 2, 3], True)
     """
     if hasattr(data, "X_train"):
         X_train, y_train, X_val, y_val = data.X_train, data.y_train, data.X_val, data.y_val

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from refimpl.__main__ import build_parser
 from refimpl.figures import load_all
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 SHOWN = re.compile(r'show\(\s*\w+,\s*"([\w-]+)"')
+# A figures command as pages print it, in a bash block or in inline code.
+COMMAND = re.compile(r"python -m refimpl (figures[^`\n]*)")
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -28,14 +34,17 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_one_figure_through_the_command(tmp_path):
-    result = _run("--only", "home-batch-histogram", "--lang", "en", "--out", "out", cwd=tmp_path)
+@pytest.mark.parametrize("out", ["out", None])
+def test_one_figure_through_the_command(tmp_path, out):
+    options = ("--out", out) if out else ()  # without --out: ./figures
+    out = out or "figures"
+    result = _run("--only", "home-batch-histogram", "--lang", "en", *options, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    svg = tmp_path / "out" / "home-batch-histogram.en.svg"
-    png = tmp_path / "out" / "home-batch-histogram.en.png"
+    svg = tmp_path / out / "home-batch-histogram.en.svg"
+    png = tmp_path / out / "home-batch-histogram.en.png"
     assert svg.read_text(encoding="utf-8").startswith("<svg")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert str(Path("out") / "home-batch-histogram.en.svg") in result.stdout
+    assert str(Path(out) / "home-batch-histogram.en.svg") in result.stdout
     assert "figures" in result.stderr  # the progress bar
 
 
@@ -67,3 +76,28 @@ def test_every_figure_on_a_page_is_registered():
     for page in DOCS.rglob("*.md"):
         for name in SHOWN.findall(page.read_text(encoding="utf-8")):
             assert name in registered, f"{page.relative_to(DOCS)} shows unregistered {name!r}"
+
+
+def test_figure_commands_on_the_pages_run_as_written():
+    """Every `python -m refimpl figures ...` a page shows parses and names real figures."""
+    parser, registered = build_parser(), load_all()
+    commands = 0
+    for page in sorted(DOCS.rglob("*.md")):
+        for command in COMMAND.findall(page.read_text(encoding="utf-8")):
+            commands += 1
+            try:
+                args = parser.parse_args(shlex.split(command))
+            except SystemExit:
+                pytest.fail(f"{page.relative_to(DOCS)}: `{command}` does not parse")
+            unknown = set(args.only or ()) - registered.keys()
+            assert not unknown, f"{page.relative_to(DOCS)}: `{command}` names {unknown}"
+    assert commands >= 2 * len(registered)
+
+
+def test_every_figure_says_which_name_reproduces_it():
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for name in SHOWN.findall(text):
+            assert re.search(rf"--only [^`\n]*\b{re.escape(name)}\b", text), (
+                f"{page.relative_to(DOCS)} shows {name} but no `--only {name}` command"
+            )

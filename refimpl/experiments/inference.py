@@ -599,13 +599,14 @@ def folding_timing(
     in_features: int = 64,
     out_features: int = 256,
     number: int = 20,
-    repeat: int = 5,
+    repeat: int = 15,
     seed: int = 0,
 ) -> dict:
     """Time Linear followed by eval-mode BN against the folded Linear (a measurement, not cached).
 
-    Each variant runs ``number`` times in a row, ``repeat`` times; the best of the repeats is
-    kept (the least disturbed by other work on the machine).
+    The two variants take turns: ``repeat`` rounds, each timing ``number`` calls of one and then
+    of the other, so that other work on the machine disturbs both alike. The best round of each
+    is kept (the least disturbed).
 
     Returns
     -------
@@ -628,21 +629,23 @@ def folding_timing(
     def folded():
         return F.linear_forward(x, folded_weight, folded_bias)[0]
 
-    def best(function) -> float:
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            for _ in range(number):
-                function()
-            times.append((time.perf_counter() - start) / number)
-        return min(times)
+    def seconds_per_call(function) -> float:
+        start = time.perf_counter()
+        for _ in range(number):
+            function()
+        return (time.perf_counter() - start) / number
 
+    times = {"unfolded": [], "folded": []}
     with threadpool_limits(1):
-        return {
-            "unfolded": best(unfolded),
-            "folded": best(folded),
-            "max_difference": float(np.abs(unfolded() - folded()).max()),
-        }
+        for _ in range(repeat):
+            times["unfolded"].append(seconds_per_call(unfolded))
+            times["folded"].append(seconds_per_call(folded))
+        max_difference = float(np.abs(unfolded() - folded()).max())
+    return {
+        "unfolded": min(times["unfolded"]),
+        "folded": min(times["folded"]),
+        "max_difference": max_difference,
+    }
 
 
 # -- which values share statistics --------------------------------------------------------------

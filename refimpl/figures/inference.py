@@ -284,7 +284,7 @@ def norm_axes(lang: str = "ko"):
             "layer": "층 정규화 (LayerNorm)",
             "instance": "인스턴스 정규화 (InstanceNorm)",
             "group": "그룹 정규화 (GroupNorm, 그룹 {g}개)",
-            "note": "색칠한 칸: 표본 0, 채널 1의 값과 같은 평균·분산으로 정규화되는 값",
+            "note": "색칠한 칸: 샘플 0, 채널 1의 값과 같은 평균·분산으로 정규화되는 값",
         },
         en={
             "batch": "Batch norm (BatchNorm)",
@@ -320,12 +320,14 @@ def comparison(lang: str = "ko"):
             "size": "배치 크기 {b}",
             "accuracy": "테스트 정확도",
             "none": "정규화 없음",
+            "wn": "WeightNorm + 평균만 빼는 BN",
         },
         en={
             "title": "Normalizations compared: test accuracy (median and range of {s} seeds)",
             "size": "batch size {b}",
             "accuracy": "test accuracy",
             "none": "no normalization",
+            "wn": "WeightNorm + mean-only BN",
         },
     )
     result = experiments.normalizer_comparison()
@@ -354,7 +356,7 @@ def comparison(lang: str = "ko"):
             capsize=3,
             linewidth=1,
         )
-    names = [text["none"] if m == "none" else experiments.METHODS[m] for m in methods]
+    names = [text[m] if m in ("none", "wn") else experiments.METHODS[m] for m in methods]
     names = [name.replace(" + ", "\n+ ") for name in names]
     ax.set_xticks(positions, names, fontsize=9)
     ax.set_ylim(0.6, 1.0)

@@ -41,25 +41,53 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class ReluCache(NamedTuple):
-    """What `relu_backward` needs: ``positive``, the bool mask of ``x > 0``."""
+    """What `relu_backward` needs: ``positive``, the bool mask of ``x > 0``.
+
+    Examples
+    --------
+    >>> _, cache = relu_forward(np.array([-1.0, 0.0, 2.0]))
+    >>> cache.positive
+    array([False, False,  True])
+    """
 
     positive: np.ndarray
 
 
 class SigmoidCache(NamedTuple):
-    """What `sigmoid_backward` needs: the output ``s`` (the derivative is ``s (1 - s)``)."""
+    """What `sigmoid_backward` needs: the output ``s`` (the derivative is ``s (1 - s)``).
+
+    Examples
+    --------
+    >>> _, cache = sigmoid_forward(np.array([0.0]))
+    >>> cache.out
+    array([0.5])
+    """
 
     out: np.ndarray
 
 
 class TanhCache(NamedTuple):
-    """What `tanh_backward` needs: the output ``t`` (the derivative is ``1 - t²``)."""
+    """What `tanh_backward` needs: the output ``t`` (the derivative is ``1 - t²``).
+
+    Examples
+    --------
+    >>> _, cache = tanh_forward(np.array([0.0, 1.0]))
+    >>> np.round(cache.out, 4)
+    array([0.    , 0.7616])
+    """
 
     out: np.ndarray
 
 
 class SeluCache(NamedTuple):
-    """What `selu_backward` needs: the input ``x``."""
+    """What `selu_backward` needs: the input ``x``.
+
+    Examples
+    --------
+    >>> _, cache = selu_forward(np.array([-1.0, 2.0]))
+    >>> cache.x
+    array([-1.,  2.])
+    """
 
     x: np.ndarray
 
@@ -390,6 +418,12 @@ class CrossEntropyCache(NamedTuple):
         Softmax probabilities.
     labels : ndarray of int, shape (N,)
         The class of each sample.
+
+    Examples
+    --------
+    >>> _, cache = softmax_cross_entropy_forward(np.zeros((2, 4)), np.array([0, 3]))
+    >>> cache.probs.shape, cache.labels.tolist()
+    ((2, 4), [0, 3])
     """
 
     probs: np.ndarray

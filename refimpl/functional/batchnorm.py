@@ -52,6 +52,15 @@ class BatchNormCache(NamedTuple):
     mean, var : ndarray, shape (C,)
         The statistics used (biased variance). Backward does not read them; they are here so
         that a caller can update running averages without another pass over the batch.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> _, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
+    >>> cache.mean, cache.var
+    (array([ 2., 20.]), array([  1., 100.]))
+    >>> np.round(cache.inv_std, 4)
+    array([1. , 0.1])
     """
 
     x_hat: np.ndarray
@@ -76,6 +85,13 @@ class SyncBatchNormCache(NamedTuple):
         The global statistics (for the running averages; backward does not read them).
     count : int
         $m$, the number of values per channel over all shards.
+
+    Examples
+    --------
+    >>> x = np.arange(8.0).reshape(4, 2)
+    >>> _, cache = sync_batchnorm_forward([x[:1], x[1:]])
+    >>> [x_hat.shape for x_hat in cache.x_hats], cache.count
+    ([(1, 2), (3, 2)], 4)
     """
 
     x_hats: list[np.ndarray]

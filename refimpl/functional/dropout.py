@@ -38,6 +38,14 @@ class DropoutCache(NamedTuple):
         The factor the kept units were multiplied by.
     shape : tuple of int
         The shape of the output (to check ``dout``).
+
+    Examples
+    --------
+    >>> _, cache = dropout_forward(np.ones(4), 0.5, np.random.default_rng(0))
+    >>> cache.mask, cache.scale, cache.shape
+    (array([ True, False, False, False]), 2.0, (4,))
+    >>> dropout_forward(np.ones(4), 0.5, None, training=False)[1].mask is None
+    True
     """
 
     mask: np.ndarray | None

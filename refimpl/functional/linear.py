@@ -35,6 +35,12 @@ class LinearCache(NamedTuple):
     x : ndarray, shape (N, in_features)
     weight : ndarray, shape (out_features, in_features)
     has_bias : bool
+
+    Examples
+    --------
+    >>> _, cache = linear_forward(np.ones((4, 3)), np.ones((2, 3)))
+    >>> cache.x.shape, cache.weight.shape, cache.has_bias
+    ((4, 3), (2, 3), False)
     """
 
     x: np.ndarray
@@ -55,6 +61,12 @@ class Conv2dCache(NamedTuple):
     stride, padding : tuple of int
         ``(sh, sw)`` and ``(ph, pw)``.
     has_bias : bool
+
+    Examples
+    --------
+    >>> _, cache = conv2d_forward(np.ones((2, 3, 5, 5)), np.ones((4, 3, 3, 3)), padding=1)
+    >>> cache.cols.shape, cache.input_shape, cache.stride, cache.padding
+    ((50, 27), (2, 3, 5, 5), (1, 1), (1, 1))
     """
 
     cols: np.ndarray

@@ -49,6 +49,13 @@ class LayerNormCache(NamedTuple):
         The elementwise scale.
     normalized_ndim : int
         How many trailing axes were normalized together.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    >>> _, cache = layer_norm_forward(x, (3, 4))
+    >>> cache.x_hat.shape, cache.inv_std.shape, cache.normalized_ndim
+    ((2, 3, 4), (2,), 2)
     """
 
     x_hat: np.ndarray
@@ -70,6 +77,13 @@ class GroupNormCache(NamedTuple):
         The per-channel scale.
     num_groups : int
         $G$.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(2, 4, 3))
+    >>> _, cache = group_norm_forward(x, num_groups=2)
+    >>> cache.inv_std.shape, cache.num_groups
+    ((4,), 2)
     """
 
     x_hat: np.ndarray
@@ -89,6 +103,12 @@ class WeightNormCache(NamedTuple):
         $\\lVert v \\rVert$ per output unit.
     g : ndarray, shape (out,)
         The length of each output unit's weight vector.
+
+    Examples
+    --------
+    >>> _, cache = weight_norm_forward(np.array([[3.0, 4.0]]), np.array([10.0]))
+    >>> cache.direction, cache.norm, cache.g
+    (array([[0.6, 0.8]]), array([5.]), array([10.]))
     """
 
     direction: np.ndarray

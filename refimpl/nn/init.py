@@ -62,6 +62,13 @@ def fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
     ------
     ValueError
         If ``shape`` has fewer than two dimensions (a bias has no fan-in and fan-out).
+
+    Examples
+    --------
+    >>> fan_in_and_fan_out((10, 64))  # Linear(64, 10)
+    (64, 10)
+    >>> fan_in_and_fan_out((32, 16, 3, 3))  # Conv2d(16, 32, kernel_size=3)
+    (144, 288)
     """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if len(shape) < 2:
@@ -87,6 +94,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     -------
     float
         For leaky ReLU, $g = \sqrt{2 / (1 + a^2)}$.
+
+    Examples
+    --------
+    >>> round(calculate_gain("relu"), 4), round(calculate_gain("tanh"), 4)
+    (1.4142, 1.6667)
+    >>> round(calculate_gain("leaky_relu", 0.2), 4)
+    1.3868
     """
     if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid"):
         return 1.0
@@ -126,6 +140,12 @@ def normal(shape: Shape, std: float, rng: np.random.Generator, dtype=np.float64)
     Equations
     ---------
     $$ W_{ij} \sim \mathcal N(0, \sigma^2) $$
+
+    Examples
+    --------
+    >>> w = normal((100, 50), 0.01, np.random.default_rng(0))
+    >>> w.shape, round(float(w.std()), 3)
+    ((100, 50), 0.01)
     """
     check_rng(rng)
     if not std >= 0:
@@ -165,6 +185,13 @@ def xavier_uniform(
 
     so that $\operatorname{Var} W_{ij} = a^2 / 3
     = 2 g^2 / (\text{fan\_in} + \text{fan\_out})$.
+
+    Examples
+    --------
+    >>> w = xavier_uniform((200, 100), np.random.default_rng(0))
+    >>> bound = np.sqrt(6 / (100 + 200))
+    >>> w.shape, bool(np.abs(w).max() <= bound), round(float(w.var() / (bound**2 / 3)), 2)
+    ((200, 100), True, 0.99)
     """
     check_rng(rng)
     fan_in, fan_out = fan_in_and_fan_out(shape)
@@ -196,6 +223,13 @@ def xavier_normal(
     ---------
     $$ W_{ij} \sim \mathcal N(0, \sigma^2), \qquad
     \sigma = g \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}} $$
+
+    Examples
+    --------
+    >>> w = xavier_normal((200, 100), np.random.default_rng(0))
+    >>> std = np.sqrt(2 / (100 + 200))  # fan_in = 100, fan_out = 200
+    >>> w.shape, round(float(w.std() / std), 2)
+    ((200, 100), 1.0)
     """
     check_rng(rng)
     fan_in, fan_out = fan_in_and_fan_out(shape)
@@ -246,6 +280,12 @@ def kaiming_uniform(
     Equations
     ---------
     $$ W_{ij} \sim \mathcal U(-b, b), \qquad b = \sqrt 3 \, \frac{g}{\sqrt{\text{fan}}} $$
+
+    Examples
+    --------
+    >>> w = kaiming_uniform((256, 128), np.random.default_rng(0))  # ReLU gain, fan_in = 128
+    >>> bool(np.abs(w).max() <= np.sqrt(6 / 128)), round(float(w.std()), 3), float(np.sqrt(2 / 128))
+    (True, 0.125, 0.125)
     """
     check_rng(rng)
     std = _kaiming_std(shape, a, mode, nonlinearity)
@@ -285,6 +325,12 @@ def kaiming_normal(
     ---------
     $$ W_{ij} \sim \mathcal N(0, \sigma^2), \qquad \sigma = \frac{g}{\sqrt{\text{fan}}}
     \quad \Bigl(= \sqrt{2 / \text{fan\_in}} \text{ for ReLU}\Bigr) $$
+
+    Examples
+    --------
+    >>> w = kaiming_normal((256, 128), np.random.default_rng(0))  # ReLU gain, fan_in = 128
+    >>> round(float(w.std()), 3), float(np.sqrt(2 / 128))
+    (0.125, 0.125)
     """
     check_rng(rng)
     std = _kaiming_std(shape, a, mode, nonlinearity)
@@ -303,6 +349,12 @@ def lecun_normal(shape: Shape, rng: np.random.Generator, dtype=np.float64) -> np
     Equations
     ---------
     $$ W_{ij} \sim \mathcal N(0, \sigma^2), \qquad \sigma = \frac{1}{\sqrt{\text{fan\_in}}} $$
+
+    Examples
+    --------
+    >>> w = lecun_normal((100, 400), np.random.default_rng(0))
+    >>> round(float(w.std()), 3), float(1 / np.sqrt(400))  # fan_in = 400
+    (0.05, 0.05)
     """
     return kaiming_normal(shape, rng, nonlinearity="linear", dtype=dtype)
 

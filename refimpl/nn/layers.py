@@ -223,28 +223,64 @@ class _Activation(Module):
 
 
 class ReLU(_Activation):
-    r"""$\max(0, x)$ elementwise (see `refimpl.functional.relu_forward`)."""
+    r"""$\max(0, x)$ elementwise (see `refimpl.functional.relu_forward`).
+
+    Examples
+    --------
+    >>> relu = ReLU()
+    >>> relu(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    >>> relu.backward(np.array([5.0, 5.0]))
+    array([0., 5.])
+    """
 
     _forward = staticmethod(F.relu_forward)
     _backward = staticmethod(F.relu_backward)
 
 
 class Sigmoid(_Activation):
-    r"""$1 / (1 + e^{-x})$ elementwise (see `refimpl.functional.sigmoid_forward`)."""
+    r"""$1 / (1 + e^{-x})$ elementwise (see `refimpl.functional.sigmoid_forward`).
+
+    Examples
+    --------
+    >>> sigmoid = Sigmoid()
+    >>> sigmoid(np.array([0.0]))
+    array([0.5])
+    >>> sigmoid.backward(np.array([1.0]))
+    array([0.25])
+    """
 
     _forward = staticmethod(F.sigmoid_forward)
     _backward = staticmethod(F.sigmoid_backward)
 
 
 class Tanh(_Activation):
-    r"""$\tanh x$ elementwise (see `refimpl.functional.tanh_forward`)."""
+    r"""$\tanh x$ elementwise (see `refimpl.functional.tanh_forward`).
+
+    Examples
+    --------
+    >>> tanh = Tanh()
+    >>> tanh(np.array([0.0]))
+    array([0.])
+    >>> tanh.backward(np.array([2.0]))
+    array([2.])
+    """
 
     _forward = staticmethod(F.tanh_forward)
     _backward = staticmethod(F.tanh_backward)
 
 
 class SELU(_Activation):
-    r"""Scaled exponential linear unit (see `refimpl.functional.selu_forward`)."""
+    r"""Scaled exponential linear unit (see `refimpl.functional.selu_forward`).
+
+    Examples
+    --------
+    >>> selu = SELU()
+    >>> np.round(selu(np.array([1.0, -1.0])), 4)
+    array([ 1.0507, -1.1113])
+    >>> np.round(selu.backward(np.array([1.0, 1.0])), 4)
+    array([1.0507, 0.6468])
+    """
 
     _forward = staticmethod(F.selu_forward)
     _backward = staticmethod(F.selu_backward)

@@ -34,6 +34,14 @@ class Parameter:
     grad : ndarray, shape S
         The gradient of the loss with respect to ``data``, summed over every ``backward`` since
         the last ``zero_grad`` (zeros at construction).
+
+    Examples
+    --------
+    >>> w = Parameter(np.ones((2, 3)), name="weight")
+    >>> w
+    Parameter(name='weight', shape=(2, 3), dtype=float64)
+    >>> w.grad.shape, float(w.grad.sum())  # the gradient starts at zero
+    ((2, 3), 0.0)
     """
 
     def __init__(self, data, name: str = "") -> None:
@@ -64,6 +72,15 @@ class Module:
     Sub-classes assign `Parameter` objects, other `Module` objects, or lists of modules as
     attributes in ``__init__``; ``parameters()`` and ``train()`` find them there, in assignment
     order. Sub-classes implement ``forward`` and ``backward``.
+
+    Examples
+    --------
+    >>> from refimpl.nn import BatchNorm1d, Linear, Sequential
+    >>> model = Sequential(Linear(4, 3), BatchNorm1d(3))
+    >>> [name for name, _ in model.named_parameters()]
+    ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+    >>> model.eval().layers[1].training  # eval() reaches every sub-module
+    False
     """
 
     training: bool = True

@@ -191,6 +191,13 @@ class BatchNorm3d(_BatchNorm):
     """Batch normalization of ``(N, C, D, H, W)`` input, per channel.
 
     See `_BatchNorm` for the parameters.
+
+    Examples
+    --------
+    >>> bn = BatchNorm3d(2)
+    >>> out = bn(np.random.default_rng(0).normal(5.0, 2.0, size=(2, 2, 3, 4, 4)))
+    >>> out.shape, bool(np.allclose(out.mean(axis=(0, 2, 3, 4)), 0.0))
+    ((2, 2, 3, 4, 4), True)
     """
 
     _input_ndims = (5,)

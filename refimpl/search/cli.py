@@ -27,7 +27,17 @@ SPACES = {"comparison": COMPARISON_SPACE, "scratch": SCRATCH_SPACE}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register the ``search`` subcommand on ``subparsers`` and return its parser."""
+    """Register the ``search`` subcommand on ``subparsers`` and return its parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="python -m refimpl")
+    >>> _ = add_parser(parser.add_subparsers())
+    >>> args = parser.parse_args(["search", "--searcher", "hyperband", "--seed", "2"])
+    >>> args.searcher, args.seed, args.max_epochs, args.eta
+    ('hyperband', 2, 27, 3)
+    """
     parser = subparsers.add_parser(
         "search",
         help="rerun a hyperparameter search of the tuning chapter",
@@ -66,7 +76,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the search described by ``args``; print the best configuration and its scores."""
+    """Run the search described by ``args``; print the best configuration and its scores.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="python -m refimpl")
+    >>> _ = add_parser(parser.add_subparsers())
+    >>> args = parser.parse_args(["search", "--searcher", "random", "--trials", "2",
+    ...                           "--max-epochs", "1", "--quiet"])
+    >>> run(args)  # doctest: +ELLIPSIS
+    searcher: random   space: comparison   seed: 0
+    configurations tried: 2   epochs trained: 2
+    best configuration:
+      lr = 0.16
+      weight_decay = 0.0067
+    after 1 epochs: validation accuracy ...
+    test accuracy of that model (look once, at the end): ...
+    0
+    """
     from tqdm import tqdm
 
     settings = {

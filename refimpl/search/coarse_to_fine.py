@@ -43,6 +43,16 @@ def narrow(space: Space, result: SearchResult, top_k: int, margin: float = 0.1) 
     With $u = $ ``to_unit(x)`` (0 at the old ``low``, 1 at the old ``high``) and $m$ the margin:
 
     $$ u_\text{low} = \min_{j \le k} u_j - m, \qquad u_\text{high} = \max_{j \le k} u_j + m $$
+
+    Examples
+    --------
+    >>> from refimpl.search import LogUniform, random_search
+    >>> space = {"lr": LogUniform(1e-4, 1.0)}
+    >>> result = random_search(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                        space, 20, 1, np.random.default_rng(0))
+    >>> lr = narrow(space, result, top_k=5)["lr"]
+    >>> np.round(np.log10([lr.low, lr.high]), 2)  # in decades: around the best, 1e-2
+    array([-2.71, -1.05])
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
@@ -101,6 +111,17 @@ def coarse_to_fine(
         Every evaluation; ``Evaluation.group`` is the round (0, 1, ...).
     spaces : list of Space
         The space of each round.
+
+    Examples
+    --------
+    >>> from refimpl.search import LogUniform
+    >>> result, spaces = coarse_to_fine(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                                 {"lr": LogUniform(1e-4, 1.0)}, rounds=2, n_trials=10,
+    ...                                 budget=1, rng=np.random.default_rng(0), top_k=3)
+    >>> [np.round(np.log10([space["lr"].low, space["lr"].high]), 2) for space in spaces]
+    [array([-4.,  0.]), array([-2.23, -1.05])]
+    >>> len(result.evaluations), sorted({e.group for e in result.evaluations})
+    (20, [0, 1])
     """
     counts = [n_trials] * rounds if isinstance(n_trials, int) else list(n_trials)
     if len(counts) != rounds:

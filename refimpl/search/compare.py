@@ -74,6 +74,14 @@ def run_searcher(
     Returns
     -------
     SearchResult
+
+    Examples
+    --------
+    >>> from refimpl.search import LogUniform
+    >>> result = run_searcher("hyperband", lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                       {"lr": LogUniform(1e-4, 1.0)}, seed=0, max_budget=9)
+    >>> result.epochs_spent, result.epochs_spent == expected_epochs("hyperband", max_budget=9)
+    (69, True)
     """
     if name not in SEARCHERS:
         raise ValueError(f"searcher must be one of {SEARCHERS}, got {name!r}")
@@ -110,7 +118,13 @@ def expected_epochs(
     grid: Sequence[int] = (4, 3),
     rounds: int = 2,
 ) -> int:
-    """Epochs `run_searcher` will train with these settings (for ``"tpe"``, about that many)."""
+    """Epochs `run_searcher` will train with these settings (for ``"tpe"``, about that many).
+
+    Examples
+    --------
+    >>> expected_epochs("grid"), expected_epochs("random"), expected_epochs("hyperband")
+    (324, 351, 357)
+    """
     if name == "grid":
         return int(np.prod(grid)) * max_budget
     if name == "random":

@@ -36,6 +36,15 @@ def grid_search(
     Returns
     -------
     SearchResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from refimpl.search import LogUniform
+    >>> result = grid_search(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                      {"lr": LogUniform(1e-4, 1.0)}, points=5, budget=2)
+    >>> round(result.best().config["lr"], 4), len(result.evaluations), result.epochs_spent
+    (0.01, 5, 10)
     """
     recorder = Recorder(objective, callback)
     for config in grid_points(space, points):

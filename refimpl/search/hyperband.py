@@ -43,14 +43,26 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Rung:
-    """One rung of successive halving: ``n`` configurations trained to ``budget`` epochs."""
+    """One rung of successive halving: ``n`` configurations trained to ``budget`` epochs.
+
+    Examples
+    --------
+    >>> hyperband_brackets(9, 3)[2]  # 9 trials for 1 epoch, the best 3 for 3, the best one for 9
+    [Rung(n=9, budget=1), Rung(n=3, budget=3), Rung(n=1, budget=9)]
+    """
 
     n: int
     budget: int
 
 
 def max_bracket(max_budget: int, eta: int) -> int:
-    r"""$s_\max = \lfloor \log_\eta R \rfloor$, computed with integers (no rounding error)."""
+    r"""$s_\max = \lfloor \log_\eta R \rfloor$, computed with integers (no rounding error).
+
+    Examples
+    --------
+    >>> max_bracket(81, 3), max_bracket(80, 3)
+    (4, 3)
+    """
     if max_budget < 1 or eta < 2:
         raise ValueError(f"need max_budget >= 1 and eta >= 2, got {max_budget}, {eta}")
     s = 0
@@ -63,6 +75,11 @@ def bracket_rungs(n: int, min_budget: float, eta: int, s: int) -> list[Rung]:
     r"""The rungs $(n_i, r_i)$, $i = 0..s$, of successive halving from $n$ configurations.
 
     Budgets are rounded to whole epochs (exact when $R$ is a power of $\eta$).
+
+    Examples
+    --------
+    >>> bracket_rungs(27, 1, 3, s=3)
+    [Rung(n=27, budget=1), Rung(n=9, budget=3), Rung(n=3, budget=9), Rung(n=1, budget=27)]
     """
     # n_i = ⌊n η^-i⌋,  r_i = r η^i
     return [Rung(n // eta**i, max(1, round(min_budget * eta**i))) for i in range(s + 1)]
@@ -72,6 +89,12 @@ def bracket_epochs(rungs: Sequence[Rung]) -> int:
     r"""Epochs one bracket trains when promoted configurations resume from their checkpoints.
 
     $$ n_0 r_0 + \sum_{i \ge 1} n_i\,(r_i - r_{i-1}) $$
+
+    Examples
+    --------
+    >>> rungs = bracket_rungs(27, 1, 3, s=3)
+    >>> bracket_epochs(rungs), sum(rung.n * rung.budget for rung in rungs)  # resumed, from scratch
+    (81, 108)
     """
     epochs = rungs[0].n * rungs[0].budget
     for previous, rung in pairwise(rungs):
@@ -149,6 +172,16 @@ def successive_halving(
     SearchResult
         One evaluation per configuration and rung it reached; the last rung has one
         configuration trained to $r\,\eta^{s}$ epochs, $s = \lfloor \log_\eta n \rfloor$.
+
+    Examples
+    --------
+    >>> configs = [{"lr": 10.0**-k} for k in range(9)]  # 1, 0.1, ..., 1e-8
+    >>> result = successive_halving(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                             configs, min_budget=1, eta=3)
+    >>> [e.budget for e in result.evaluations]  # 9 configurations, the best 3, the best one
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 9]
+    >>> result.evaluations[-1].config, result.epochs_spent
+    ({'lr': 0.01}, 21)
     """
     n = len(configs)
     s = max_bracket(n, eta)
@@ -191,6 +224,15 @@ def hyperband(
     -------
     SearchResult
         ``Evaluation.group`` is the bracket $s$.
+
+    Examples
+    --------
+    >>> from refimpl.search import LogUniform
+    >>> result = hyperband(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                    {"lr": LogUniform(1e-4, 1.0)}, max_budget=9, eta=3,
+    ...                    rng=np.random.default_rng(0))
+    >>> sorted({e.group for e in result.evaluations}), result.epochs_spent
+    ([0, 1, 2], 69)
     """
     table = hyperband_brackets(max_budget, eta)
     recorder = Recorder(objective, callback)

@@ -57,6 +57,12 @@ class Run:
     diverged : bool
         Whether a weight became infinite or NaN. Training then stops; the network's
         predictions (the argmax of NaN logits is class 0) are scored as they are.
+
+    Examples
+    --------
+    >>> run = DigitsMLP(hidden=(32,), n_train=200).run({"lr": 0.1}, budget=2)
+    >>> run.epochs, [W.shape for W in run.weights], run.diverged
+    (2, [(64, 32), (32, 10)], False)
     """
 
     weights: list[np.ndarray]
@@ -101,6 +107,15 @@ class DigitsMLP:
         The data; pixel intensities divided by 16.
     epochs_trained : int
         Epochs actually trained so far, over all configurations.
+
+    Examples
+    --------
+    >>> objective = DigitsMLP(hidden=(32,), n_train=200, batch_size=20)
+    >>> config = {"lr": 0.3, "weight_decay": 1e-4}
+    >>> round(objective(config, budget=3), 4)
+    0.5877
+    >>> round(objective(config, budget=5), 4), objective.epochs_trained  # resumed: 2 more epochs
+    (0.7772, 5)
     """
 
     def __init__(

@@ -42,6 +42,15 @@ def random_search(
     Returns
     -------
     SearchResult
+
+    Examples
+    --------
+    >>> from refimpl.search import LogUniform
+    >>> result = random_search(lambda config, budget: -abs(np.log10(config["lr"]) + 2),
+    ...                        {"lr": LogUniform(1e-4, 1.0)}, n_trials=8, budget=3,
+    ...                        rng=np.random.default_rng(0))
+    >>> len(result.evaluations), result.epochs_spent, round(result.best().config["lr"], 4)
+    (8, 24, 0.0267)
     """
     recorder = Recorder(objective, callback)
     for config in sample_configs(space, n_trials, rng):

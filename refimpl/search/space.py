@@ -37,6 +37,14 @@ class Uniform:
     Equations
     ---------
     $$ x = a + u\,(b - a), \qquad u \sim U(0, 1) $$
+
+    Examples
+    --------
+    >>> dropout = Uniform(0.0, 0.5)
+    >>> dropout.grid(2)
+    array([0.125, 0.375])
+    >>> round(float(dropout.sample(np.random.default_rng(0))), 4), float(dropout.to_unit(0.25))
+    (0.3185, 0.5)
     """
 
     low: float
@@ -77,6 +85,14 @@ class LogUniform(Uniform):
     ---------
     $$ x = 10^{\,v}, \qquad v \sim U(\log_{10} a,\ \log_{10} b), \qquad
     P(x \le t) = \frac{\log_{10} t - \log_{10} a}{\log_{10} b - \log_{10} a} $$
+
+    Examples
+    --------
+    >>> lr = LogUniform(1e-4, 1.0)
+    >>> np.round(np.log10(lr.grid(4)), 4)  # the centre of each decade
+    array([-3.5, -2.5, -1.5, -0.5])
+    >>> round(float(lr.to_unit(1e-2)), 4)
+    0.5
     """
 
     def __post_init__(self) -> None:
@@ -97,7 +113,14 @@ class LogUniform(Uniform):
 
 @dataclass(frozen=True)
 class Choice:
-    """A categorical hyperparameter: one of ``values``, each equally likely."""
+    """A categorical hyperparameter: one of ``values``, each equally likely.
+
+    Examples
+    --------
+    >>> batch_size = Choice([32, 64, 128])
+    >>> batch_size.sample(np.random.default_rng(0), size=4), batch_size.grid()
+    ([128, 64, 64, 32], [32, 64, 128])
+    """
 
     values: tuple
 
@@ -132,6 +155,13 @@ def sample_configs(space: Space, n: int, rng: np.random.Generator) -> list[dict[
     list of dict
         ``n`` configurations, each mapping every name of ``space`` to a Python float (or, for
         a `Choice`, to one of its values).
+
+    Examples
+    --------
+    >>> space = {"lr": LogUniform(1e-4, 1.0), "batch_size": Choice([32, 64])}
+    >>> configs = sample_configs(space, 3, np.random.default_rng(0))
+    >>> [(f"{config['lr']:.1e}", config["batch_size"]) for config in configs]
+    [('3.5e-02', 64), ('1.5e-04', 32), ('1.2e-04', 32)]
     """
     configs = []
     for _ in range(n):
@@ -156,6 +186,12 @@ def grid_points(space: Space, points: int | dict[str, int]) -> list[dict[str, An
     -------
     list of dict
         ``prod(points)`` configurations; the last dimension of ``space`` varies fastest.
+
+    Examples
+    --------
+    >>> space = {"lr": LogUniform(1e-4, 1e-2), "batch_size": Choice([32, 64])}
+    >>> [(round(float(np.log10(c["lr"])), 4), c["batch_size"]) for c in grid_points(space, 2)]
+    [(-3.5, 32), (-3.5, 64), (-2.5, 32), (-2.5, 64)]
     """
     names = list(space)
     axes = []
@@ -175,6 +211,14 @@ def suggested_space() -> Space:
     (for Adam, about ten times smaller), coupled L2 weight decay (for AdamW's decoupled decay,
     roughly 1e-3 to 1e-1), and the usual powers of two for sizes. Narrow them after a first
     round; widen them when the best trials sit at an edge.
+
+    Examples
+    --------
+    >>> space = suggested_space()
+    >>> list(space)
+    ['lr', 'weight_decay', 'batch_size', 'width', 'depth', 'dropout', 'batchnorm']
+    >>> str(space["lr"]), str(space["batch_size"])
+    ('LogUniform(0.0001, 1)', 'Choice(32, 64, 128, 256)')
     """
     return {
         "lr": LogUniform(1e-4, 1.0),

@@ -41,6 +41,13 @@ class Evaluation:
         Epochs the whole search had trained, this evaluation included.
     group : int
         Round of a coarse-to-fine search, or bracket of Hyperband (0 otherwise).
+
+    Examples
+    --------
+    >>> recorder = Recorder(lambda config, budget: budget / 10)
+    >>> _ = recorder.evaluate(0, {"lr": 0.1}, budget=3)
+    >>> recorder.result.evaluations[0]
+    Evaluation(trial=0, config={'lr': 0.1}, budget=3, score=0.3, epochs_spent=3, group=0)
     """
 
     trial: int
@@ -53,7 +60,19 @@ class Evaluation:
 
 @dataclass
 class SearchResult:
-    """The evaluations of one search, in the order they happened."""
+    """The evaluations of one search, in the order they happened.
+
+    Examples
+    --------
+    >>> recorder = Recorder(lambda config, budget: config["x"] * budget)
+    >>> for trial, x in enumerate([0.25, 0.5, 0.125]):
+    ...     _ = recorder.evaluate(trial, {"x": x}, budget=2)
+    >>> result = recorder.result
+    >>> result.best().config, result.epochs_spent
+    ({'x': 0.5}, 6)
+    >>> result.anytime()
+    (array([2, 4, 6]), array([0.5, 1. , 1. ]))
+    """
 
     evaluations: list[Evaluation] = field(default_factory=list)
 
@@ -105,6 +124,16 @@ class Recorder:
         ``objective(config, budget) -> score``.
     callback : callable, optional
         Called as ``callback(evaluation)`` after each evaluation (e.g. to move a progress bar).
+
+    Examples
+    --------
+    >>> recorder = Recorder(lambda config, budget: budget / 10)
+    >>> recorder.evaluate(recorder.new_trial(), {"lr": 0.1}, budget=3)
+    0.3
+    >>> recorder.evaluate(0, {"lr": 0.1}, budget=9)  # resumes trial 0: 6 more epochs
+    0.9
+    >>> recorder.spent
+    9
     """
 
     def __init__(self, objective: Objective, callback: Callable[[Evaluation], None] | None = None):

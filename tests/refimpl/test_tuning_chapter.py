@@ -248,3 +248,17 @@ def test_code_shown_on_the_pages_is_the_library_code(page):
     """Fragments that say they show refimpl's code show it exactly as it is in the file."""
     for path, code in FRAGMENT.findall(page.read_text(encoding="utf-8")):
         assert code.rstrip() in marked_sections(REPO / path), f"{page.name}: {path} differs"
+
+
+def test_pages_name_the_installed_optuna():
+    """Page "bayesian": "this site uses Optuna X" and the TPE default it describes."""
+    import inspect
+
+    import optuna
+
+    for lang in ("ko", "en"):
+        text = (REPO / "docs" / f"tuning/bayesian.{lang}.md").read_text(encoding="utf-8")
+        assert f"Optuna {optuna.__version__}" in text
+        assert f"Optuna {optuna.__version__.split('.')[0]}" in text
+    default = inspect.signature(optuna.samplers.TPESampler).parameters["constant_liar"].default
+    assert default is True
