@@ -30,7 +30,9 @@ def timed_build(site_dir: Path, cache_dir: Path, *, execute: bool = True) -> flo
         env["REFIMPL_NO_EXEC"] = "1"
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"build into {site_dir} failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
@@ -39,12 +41,12 @@ def main() -> None:
         scratch = Path(scratch)
         cache = scratch / "cache"
         clean = timed_build(scratch / "clean", cache)
+        print(f"clean build (empty cache):   {clean:7.1f} s", flush=True)
         warm = timed_build(scratch / "warm", cache)
+        print(f"warm rebuild (cache filled): {warm:7.1f} s", flush=True)
         no_exec = timed_build(scratch / "no-exec", scratch / "unused-cache", execute=False)
+        print(f"build without execution:     {no_exec:7.1f} s", flush=True)
     ratio = warm / no_exec
-    print(f"clean build (empty cache):   {clean:7.1f} s")
-    print(f"warm rebuild (cache filled): {warm:7.1f} s")
-    print(f"build without execution:     {no_exec:7.1f} s")
     verdict = "within" if ratio <= AIM else "over"
     print(f"warm / no execution:         {ratio:7.2f}x ({verdict} the aim of {AIM}x)")
 

@@ -37,7 +37,8 @@ MATHJAX_FILES = ["tex-chtml.js"] + [
     for path in sorted((MATHJAX_ROOT / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
 ]
 
-EXEC_OPTION = re.compile(r'exec="(?:1|on|true|yes)"')
+# The opening line of an executed block; REFIMPL_NO_EXEC=1 turns it into a plain ```python.
+EXECUTED_FENCE = re.compile(r'^(\s*)```python [^\n]*\bexec="(?:1|on|true|yes)"[^\n]*$', re.M)
 ALTERNATE_LINK = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
 
 
@@ -100,7 +101,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         table = glossary.glossary_table(glossary.load_terms(), lang)
         markdown = markdown.replace(glossary.MARKER, table)
     if os.environ.get("REFIMPL_NO_EXEC") == "1":
-        markdown = EXEC_OPTION.sub('exec="0"', markdown)
+        markdown = EXECUTED_FENCE.sub(r"\1```python", markdown)
     return markdown
 
 
