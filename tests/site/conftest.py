@@ -24,9 +24,16 @@ LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
 
 
-def build_site(site_dir: Path, cache_dir: Path, *, config: Path | None = None) -> None:
-    """Run ``mkdocs build --strict`` into ``site_dir``; raise with the log if it fails."""
+def build_site(
+    site_dir: Path, cache_dir: Path, *, config: Path | None = None, execute: bool = True
+) -> None:
+    """Run ``mkdocs build --strict`` into ``site_dir``; raise with the log if it fails.
+
+    ``execute=False`` shows executed blocks as plain code (``REFIMPL_NO_EXEC=1``).
+    """
     env = dict(os.environ, REFIMPL_CACHE=str(cache_dir), PYTHONHASHSEED="0")
+    if not execute:
+        env["REFIMPL_NO_EXEC"] = "1"
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
     if config is not None:
         command += ["--config-file", str(config)]

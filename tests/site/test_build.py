@@ -74,6 +74,17 @@ def test_build_fails_on(problem, tmp_path):
         build_site(tmp_path / "site", tmp_path / "cache", config=config)
 
 
+@pytest.mark.xdist_group("no-exec-build")
+def test_build_without_execution_passes(tmp_path):
+    """The third build of scripts/build_timing.py: every block shown as code, none run."""
+    site = tmp_path / "site"
+    build_site(site, tmp_path / "cache", execute=False)
+    for lang_root in (site, site / "en"):
+        html = (lang_root / "normalization" / "algorithm" / "index.html").read_text("utf-8")
+        assert "refimpl-figure" not in html  # no figure was drawn
+        assert "batchnorm_forward" in html  # but the code is on the page
+
+
 # A timing measured during the build differs from build to build. Pages mark it with these
 # comments (and keep it out of the search index); only the pages listed here may.
 WALL_CLOCK = re.compile(r"<!-- wall-clock -->.*?<!-- /wall-clock -->", re.DOTALL)
