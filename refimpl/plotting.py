@@ -13,11 +13,13 @@ output the same on every machine and in every build:
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -95,6 +97,20 @@ def figure_svg(fig, name: str) -> str:
     return svg
 
 
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A registered figure that the docs build has already drawn, as its inline SVG.
+
+    During the docs build a registered figure function returns one of these instead of a
+    ``Figure`` when an earlier build drew the same figure from the same code (see
+    `refimpl.figures.register`); `show` prints it like a ``Figure``. Outside the docs build the
+    functions always return a ``Figure``.
+    """
+
+    name: str
+    svg: str
+
+
 def show(fig, name: str, alt: str) -> str:
     """Return a figure for printing: inline HTML in the docs build, else save it and say where.
 
@@ -105,7 +121,7 @@ def show(fig, name: str, alt: str) -> str:
 
     Parameters
     ----------
-    fig : matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure or RenderedFigure
     name : str
         The figure's name, e.g. ``"home-batch-histogram"``; used for the file names and ids.
     alt : str
@@ -115,14 +131,36 @@ def show(fig, name: str, alt: str) -> str:
     -------
     str
     """
+    if isinstance(fig, RenderedFigure):
+        if fig.name != name:
+            raise ValueError(f"figure {fig.name!r} is shown under another name, {name!r}")
+        return _figure_html(fig.svg, name, alt)
     try:
         if os.environ.get("REFIMPL_DOCS_BUILD") == "1":
-            svg = figure_svg(fig, name)
-            label = html.escape(alt, quote=True)
-            svg = svg.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
-            return f'<figure class="refimpl-figure" id="fig-{name}">\n{svg}\n</figure>'
+            return _figure_html(figure_svg(fig, name), name, alt)
         fig.savefig(name + ".svg", metadata={"Date": None})
         fig.savefig(name + ".png", dpi=150)
         return f"saved {name}.svg and {name}.png"
     finally:
         plt.close(fig)
+
+
+def _figure_html(svg: str, name: str, alt: str) -> str:
+    """The ``<figure>`` element a page shows: the SVG as an image in the page, with ``alt``.
+
+    The SVG travels inside the page as a ``data:`` URL rather than as inline markup: a figure's
+    text is drawn as thousands of path elements, which the search indexer would otherwise parse
+    on every page, and an ``<img>`` carries its ``alt`` text and its size.
+    """
+    # matplotlib gives the size in points; one point is 4/3 CSS pixels
+    width, height = (
+        float(re.search(rf'\b{side}="([\d.]+)pt"', svg).group(1)) * 4 / 3
+        for side in ("width", "height")
+    )
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        f'<figure class="refimpl-figure" id="fig-{name}">'
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+        f'width="{round(width)}" height="{round(height)}">'
+        "</figure>"
+    )

@@ -130,7 +130,7 @@ def _scheme_problems(page, where: str) -> list[str]:
     if scheme not in FIGURE_FILTER:
         return [f"{where}: unknown color scheme {scheme!r}"]
     filters = page.evaluate(
-        "() => [...document.querySelectorAll('.refimpl-figure svg')]"
+        "() => [...document.querySelectorAll('.refimpl-figure img')]"
         ".map(e => getComputedStyle(e).filter)"
     )
     wrong = [f for f in filters if f != FIGURE_FILTER[scheme]]
