@@ -6,7 +6,9 @@ work offline.
 
 from __future__ import annotations
 
+import base64
 import functools
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -88,12 +90,27 @@ def test_resources_are_local_and_exist(built_site):
     problems = []
     for page in _html_pages(built_site):
         for url in _parse(page).resources:
+            if url.startswith("data:"):  # a figure inside the page: it must load nothing either
+                where = page.relative_to(built_site)
+                problems += [f"{where}: {problem}" for problem in _data_url_problems(url)]
+                continue
             target = _target(built_site, page, url)
             if target is None:
                 problems.append(f"{page.relative_to(built_site)}: loads {url} from another host")
             elif not target[0].exists():
                 problems.append(f"{page.relative_to(built_site)}: {url} missing")
     assert not problems, "\n".join(problems)
+
+
+def _data_url_problems(url: str) -> list[str]:
+    """A ``data:`` image must be an SVG that refers to nothing outside itself."""
+    header, _, payload = url.partition(",")
+    if header != "data:image/svg+xml;base64":
+        return [f"unexpected data URL {header}"]
+    svg = base64.b64decode(payload).decode("utf-8")
+    # its own ids (#...) and embedded images (a colour bar as data:image/png) are inside it
+    outside = re.findall(r'(?:href="|url\()(?!#|data:)([^")]*)', svg)
+    return [f"an inline SVG refers to {target}" for target in outside]
 
 
 def test_stylesheets_load_no_remote_fonts(built_site):
