@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.text import Text
 
 from refimpl.__main__ import build_parser
 from refimpl.figures import load_all
+from refimpl.plotting import plt
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -61,6 +63,21 @@ def test_unknown_name_is_refused(tmp_path):
     result = _run("--only", "no-such-figure", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2
     assert "no-such-figure" in result.stderr
+
+
+HANGUL = re.compile(r"[가-힣]")
+
+
+@pytest.mark.parametrize("name", sorted(load_all()))
+def test_every_figure_draws_in_the_language_of_its_page(name):
+    """The Korean figure has Korean labels, the English one none (both drawn from the registry)."""
+    words = {}
+    for lang in ("ko", "en"):
+        fig = load_all()[name].draw(lang=lang)
+        words[lang] = [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
+        plt.close(fig)
+    assert any(HANGUL.search(text) for text in words["ko"]), f"{name}: no Korean label"
+    assert not [text for text in words["en"] if HANGUL.search(text)], f"{name}: Korean in en"
 
 
 def test_every_registered_figure_is_shown_on_its_page_in_both_languages():

@@ -19,8 +19,6 @@ import pytest
 from refimpl import functional as F
 from refimpl.data import load_digits_splits
 from refimpl.experiments import inference as experiments
-from refimpl.figures import FIGURES
-from refimpl.figures import inference as figures
 from refimpl.gradcheck import check_gradients
 from refimpl.nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear, WeightNormLinear
 
@@ -443,21 +441,3 @@ def test_predictions_depend_on_the_batch_only_in_training_mode():
     assert not np.allclose(copy.deepcopy(model).train()(X)[:4], model.train()(X[:4]))
     model.eval()
     assert np.allclose(model(X)[:4], model(X[:4]))
-
-
-# -- figures ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", sorted(n for n in FIGURES if n.startswith("inference-")))
-def test_figures_draw_in_both_languages(name):
-    """Every figure of the chapter draws, with its labels, in both languages."""
-    import matplotlib.pyplot as plt
-
-    import refimpl.plotting  # noqa: F401  (the site's style and the Korean font)
-
-    spec = FIGURES[name]
-    assert spec.page.startswith("inference/") and spec.draw.__module__ == figures.__name__
-    for lang in ("ko", "en"):
-        fig = spec.draw(lang)
-        assert fig.axes
-        plt.close(fig)

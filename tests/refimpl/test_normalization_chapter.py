@@ -383,15 +383,3 @@ def test_every_figure_of_the_chapter_is_registered():
         for page in ("input", "covariate-shift", "initialization", "algorithm")
     }
     assert figures.COLORS["none"] != figures.COLORS["before"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("lang", ["ko", "en"])
-def test_figures_draw_in_both_languages(name, lang):
-    import matplotlib.pyplot as plt
-
-    fig = FIGURES[name].draw(lang=lang)
-    try:
-        assert fig.axes
-    finally:
-        plt.close(fig)

@@ -12,12 +12,10 @@ import pytest
 
 from refimpl.data import load_digits_splits
 from refimpl.experiments import regularization as experiments
-from refimpl.figures import FIGURES, load_all
 from refimpl.functional import classic_dropout_forward, dropout_forward
 from refimpl.nn import BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Parameter, ReLU, Sequential
 from refimpl.nn import init as nn_init
 from refimpl.optim import SGD, Adam, AdamW, split_decay_groups
-from refimpl.plotting import plt
 from refimpl.train import fit, mlp
 
 
@@ -333,16 +331,3 @@ def test_ensemble_beats_every_member_and_mc_dropout():
     mc = np.mean([run["mc_accuracy"].mean(axis=0)[:k] for run in runs], axis=0)
     assert np.all(mc < mean)
     assert mean[-1] > mc[-1] + 0.02
-
-
-# -- the figures render in both languages -------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name", sorted(name for name in load_all() if name.startswith("regularization-"))
-)
-@pytest.mark.parametrize("lang", ["ko", "en"])
-def test_figure_draws(name, lang):
-    fig = FIGURES[name].draw(lang=lang)
-    assert fig.axes
-    plt.close(fig)
