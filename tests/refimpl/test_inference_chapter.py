@@ -11,7 +11,6 @@ import contextlib
 import copy
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ from refimpl.experiments import inference as experiments
 from refimpl.gradcheck import check_gradients
 from refimpl.nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear, WeightNormLinear
 
-REPO = Path(__file__).resolve().parents[2]
+from ..pages import DOCS, python_blocks
 
 # -- page "train-vs-eval" -----------------------------------------------------------------------
 
@@ -285,10 +284,8 @@ def test_frozen_bn_statistics_win_with_tiny_finetuning_batches():
 
 
 def _page_block_output(page: str, marker: str) -> str:
-    """Run the executed block of ``docs/PAGE`` that contains ``marker``; return what it prints."""
-    text = (REPO / "docs" / page).read_text(encoding="utf-8")
-    blocks = re.findall(r'^```python [^\n]*exec="1"[^\n]*\n(.*?)^```', text, re.M | re.S)
-    (code,) = [block for block in blocks if marker in block]
+    """Run the Python block of ``docs/PAGE`` that contains ``marker``; return what it prints."""
+    (code,) = [code for _, code in python_blocks([DOCS / page]) if marker in code]
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         exec(compile(code, page, "exec"), {})

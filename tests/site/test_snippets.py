@@ -13,17 +13,14 @@ and its own dependencies.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from .conftest import DOCS
+from ..pages import python_blocks
 
-FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<lang>[\w+-]*)(?P<info>.*)$")
-FRAGMENT_MARK = "<!-- fragment -->"
 TEST_ONLY = ("torch", "pytest", "hypothesis", "playwright", "_pytest")
 
 RUNNER = textwrap.dedent(
@@ -40,32 +37,6 @@ RUNNER = textwrap.dedent(
     runpy.run_path(sys.argv[1], run_name="__main__")
     """
 )
-
-
-def python_blocks() -> list[tuple[str, str]]:
-    """(id, code) for every runnable Python block in docs/."""
-    found = []
-    for page in sorted(DOCS.rglob("*.md")):
-        lines = page.read_text(encoding="utf-8").splitlines()
-        index = 0
-        while index < len(lines):
-            match = FENCE_OPEN.match(lines[index])
-            if not match:
-                index += 1
-                continue
-            start, fence, indent = index, match["fence"], match["indent"]
-            body = []
-            index += 1
-            while index < len(lines) and lines[index].strip() != fence:
-                body.append(lines[index][len(indent) :])
-                index += 1
-            index += 1
-            previous = lines[start - 1].strip() if start else ""
-            if match["lang"] not in ("python", "py") or previous == FRAGMENT_MARK:
-                continue
-            code = "\n".join(line for line in body if "markdown-exec: hide" not in line)
-            found.append((f"{page.relative_to(DOCS)}:{start + 1}", code))
-    return found
 
 
 BLOCKS = python_blocks()
@@ -111,11 +82,10 @@ def test_runner_blocks_test_only_imports(tmp_path):
     assert "test-only dependency" in result.stderr
 
 
-def test_fragment_marker_is_honoured(tmp_path, monkeypatch):
+def test_fragment_marker_is_honoured(tmp_path):
     page = tmp_path / "page.en.md"
     page.write_text(
         "<!-- fragment -->\n```python\nundefined_name\n```\n\n```python\nprint(1)\n```\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(sys.modules[__name__], "DOCS", tmp_path)
-    assert [code for _, code in python_blocks()] == ["print(1)"]
+    assert [code for _, code in python_blocks(root=tmp_path)] == ["print(1)"]
