@@ -32,16 +32,22 @@ def cache_dir() -> Path:
 
 
 @functools.cache
-def library_digest() -> str:
-    """SHA-256 of the library code of ``refimpl`` (file names and contents, sorted)."""
+def package_digest(skip: tuple[str, ...] = ()) -> str:
+    """SHA-256 of the ``.py`` files of ``refimpl`` (names and contents, sorted), leaving out the
+    files and folders directly under the package named in ``skip``."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         relative = path.relative_to(PACKAGE_DIR)
-        if relative.parts[0] in NOT_LIBRARY:
+        if relative.parts[0] in skip:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def library_digest() -> str:
+    """SHA-256 of the library code of ``refimpl``: every source file but `NOT_LIBRARY`."""
+    return package_digest(NOT_LIBRARY)
 
 
 @functools.cache

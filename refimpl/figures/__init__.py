@@ -24,7 +24,7 @@ from pathlib import Path
 
 import matplotlib
 
-from refimpl.cache import PACKAGE_DIR, cache_dir
+from refimpl.cache import cache_dir, package_digest
 from refimpl.plotting import RenderedFigure, figure_svg, plt
 
 
@@ -64,20 +64,12 @@ def register(name: str, page: str):
     return decorate
 
 
-@functools.cache
-def _code_digest() -> str:
-    """SHA-256 of every ``refimpl`` source file (names and contents) and matplotlib's version."""
-    digest = hashlib.sha256(matplotlib.__version__.encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _rendered(name: str, draw: Callable, args: tuple, kwargs: dict) -> RenderedFigure:
     """The SVG of ``draw(*args, **kwargs)``, from the disk cache or drawn now and stored."""
+    # every refimpl source file, matplotlib's version and the arguments
     call = repr((name, args, sorted(kwargs.items())))
-    key = hashlib.sha256((_code_digest() + call).encode()).hexdigest()[:24]
+    code = package_digest() + matplotlib.__version__
+    key = hashlib.sha256((code + call).encode()).hexdigest()[:24]
     path = cache_dir() / "figures" / f"{name}-{key}.svg"
     if path.is_file():
         return RenderedFigure(name, path.read_text(encoding="utf-8"))
