@@ -206,16 +206,13 @@ class Sequential(Module):
         """
         for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        if not self.layers:
-            return dy if input_grad else None
-        first = self.layers[0]
-        if input_grad:
-            return first.backward(dy)
-        if first.input_grad_optional:
-            first.backward(dy, input_grad=False)
-        else:
-            first.backward(dy)
-        return None
+        if self.layers:
+            first = self.layers[0]
+            if not input_grad and first.input_grad_optional:
+                dy = first.backward(dy, input_grad=False)
+            else:
+                dy = first.backward(dy)
+        return dy if input_grad else None
 
     def __getitem__(self, index: int) -> Module:
         return self.layers[index]
