@@ -5,9 +5,13 @@
     MLP with BatchNorm1d, batch 128, float32.
 
 Each runs at one thread and at all threads (NumPy's BLAS through threadpoolctl, PyTorch through
-``torch.set_num_threads``). Times are medians over repeated calls after warm-up, with refimpl
-and PyTorch alternating in blocks. The goals are refimpl/torch <= 1.0 for BatchNorm and <= 1.5
-for the MLP step. The machine's other load adds noise: compare ratios from a quiet machine.
+``torch.set_num_threads``). Times are medians over repeated calls after warm-up, with the
+implementations alternating in blocks. The goals are refimpl/torch <= 1.0 for BatchNorm and
+<= 1.5 for the MLP step. The machine's other load adds noise: compare ratios from a quiet machine.
+
+For scale, (a) also times the textbook NumPy version (reductions over axes (0, 2, 3),
+per-channel values broadcast as (1, C, 1, 1)), and before timing anything the script checks
+that the three batch-norm versions return the same input gradient.
 
 Usage: python scripts/benchmark.py [--rounds R] [--calls C]
 """
@@ -36,19 +40,19 @@ MLP_SIZES = (784, 256, 256, 10)
 BATCH = 128
 
 
-def time_both(
-    ours: Callable[[], object], theirs: Callable[[], object], rounds: int, calls: int
-) -> tuple[list[float], list[float]]:
-    """Wall-clock seconds of each timed call of ``ours()`` and of ``theirs()``.
+def time_alternating(
+    runs: list[Callable[[], object]], rounds: int, calls: int
+) -> list[list[float]]:
+    """Wall-clock seconds of each timed call of each of ``runs``, one list per run.
 
-    The two alternate in ``rounds`` blocks of ``calls`` timed calls, so a change in the load of
-    the machine affects both alike. Each block starts with a pause, letting the other
+    The runs alternate in ``rounds`` blocks of ``calls`` timed calls, so a change in the load of
+    the machine affects all alike. Each block starts with a pause, letting the other
     library's idle worker threads stop spinning (OpenBLAS spins for a while after a call and
     would steal a core from PyTorch, and vice versa), and two untimed warm-up calls.
     """
-    times: tuple[list[float], list[float]] = ([], [])
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(rounds):
-        for run, record in zip((ours, theirs), times, strict=True):
+        for run, record in zip(runs, times, strict=True):
             time.sleep(0.2)
             run()
             run()
@@ -92,6 +96,45 @@ def batchnorm_torch(rng: np.random.Generator) -> Callable[[], object]:
         return x.grad
 
     return run
+
+
+def batchnorm_textbook(rng: np.random.Generator) -> Callable[[], object]:
+    """The same computation written the way most course notes write it (baseline only)."""
+    x = rng.standard_normal(BN_SHAPE, dtype=np.float32)
+    dy = rng.standard_normal(BN_SHAPE, dtype=np.float32)
+    gamma = np.ones((1, BN_SHAPE[1], 1, 1), dtype=np.float32)
+    beta = np.zeros((1, BN_SHAPE[1], 1, 1), dtype=np.float32)
+    axes = (0, 2, 3)
+    m = x.size // BN_SHAPE[1]
+
+    def run():
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + 1e-5)
+        x_hat = (x - mean) * inv_std
+        out = gamma * x_hat + beta  # noqa: F841  (the forward output, as the others compute it)
+        dbeta = dy.sum(axis=axes, keepdims=True)
+        dgamma = (dy * x_hat).sum(axis=axes, keepdims=True)
+        return (gamma * inv_std / m) * (m * dy - dbeta - x_hat * dgamma)
+
+    return run
+
+
+def check_same_gradient(makers: dict[str, Callable], tolerance: float = 1e-4) -> float:
+    """Largest difference between the input gradients of the batch-norm versions (same data).
+
+    Raises SystemExit if two versions differ by more than ``tolerance``: timing code that
+    computes something else would be meaningless.
+    """
+    grads = {}
+    for name, make in makers.items():
+        dx = make(np.random.default_rng(0))()
+        grads[name] = dx.detach().numpy() if isinstance(dx, torch.Tensor) else dx
+    reference = grads["torch"]
+    difference = max(float(np.abs(dx - reference).max()) for dx in grads.values())
+    if difference > tolerance:
+        raise SystemExit(f"the batch-norm versions disagree: max |dx difference| {difference:.2e}")
+    return difference
 
 
 # -- (b) one MLP training step ----------------------------------------------------------------
@@ -154,38 +197,54 @@ def main() -> None:
         if info["user_api"] == "blas"
     )
     print(f"numpy {np.__version__} ({blas}), torch {torch.__version__}, {platform.machine()}")
+    difference = check_same_gradient(
+        {"refimpl": batchnorm_refimpl, "torch": batchnorm_torch, "textbook": batchnorm_textbook}
+    )
     print(
-        f"median of {args.rounds} x {args.calls} calls, alternating refimpl and torch; "
+        "batch norm: refimpl, torch and the textbook version give the same dx"
+        f" (largest difference {difference:.1e})"
+    )
+    print(
+        f"median of {args.rounds} x {args.calls} calls, alternating the implementations; "
         f"{all_threads} CPUs, load average {os.getloadavg()[0]:.2f} before the run\n"
     )
 
+    # name, shape, refimpl, torch, and a baseline to time alongside (or None)
     cases = [
-        ("batchnorm", "(256, 64, 16, 16) fwd+bwd", batchnorm_refimpl, batchnorm_torch),
-        ("mlp step", "784-256-256-10 +BN, batch 128", mlp_refimpl, mlp_torch),
+        (
+            "batchnorm",
+            "(256, 64, 16, 16) fwd+bwd",
+            batchnorm_refimpl,
+            batchnorm_torch,
+            batchnorm_textbook,
+        ),
+        ("mlp step", "784-256-256-10 +BN, batch 128", mlp_refimpl, mlp_torch, None),
     ]
     header = f"{'case':<10} {'shape':<30} {'threads':>7} {'refimpl ms':>11} {'torch ms':>9}"
-    print(f"{header} {'ratio':>6} {'goal':>5} {'met':>4} {'min ratio':>10}")
-    print("-" * (len(header) + 28))
-    for name, shape, make_refimpl, make_torch in cases:
+    header += f" {'ratio':>6} {'goal':>5} {'met':>4} {'min ratio':>10} {'textbook ratio':>15}"
+    print(header)
+    print("-" * len(header))
+    for name, shape, make_refimpl, make_torch, make_baseline in cases:
         for threads in sorted({1, all_threads}):
             torch.set_num_threads(threads)
+            makers = [make_refimpl, make_torch] + ([make_baseline] if make_baseline else [])
             with threadpool_limits(limits=threads, user_api="blas"):
-                ours, theirs = time_both(
-                    make_refimpl(np.random.default_rng(0)),
-                    make_torch(np.random.default_rng(0)),
-                    args.rounds,
-                    args.calls,
+                times = time_alternating(
+                    [make(np.random.default_rng(0)) for make in makers], args.rounds, args.calls
                 )
-            median_ours, median_theirs = statistics.median(ours), statistics.median(theirs)
-            ratio, goal = median_ours / median_theirs, GOALS[name]
+            medians = [statistics.median(t) for t in times]
+            ratio, goal = medians[0] / medians[1], GOALS[name]
+            baseline = f"{medians[2] / medians[1]:.2f}" if make_baseline else "-"
             print(
-                f"{name:<10} {shape:<30} {threads:>7} {1e3 * median_ours:>11.2f}"
-                f" {1e3 * median_theirs:>9.2f} {ratio:>6.2f} {goal:>5.1f}"
-                f" {'yes' if ratio <= goal else 'NO':>4} {min(ours) / min(theirs):>10.2f}"
+                f"{name:<10} {shape:<30} {threads:>7} {1e3 * medians[0]:>11.2f}"
+                f" {1e3 * medians[1]:>9.2f} {ratio:>6.2f} {goal:>5.1f}"
+                f" {'yes' if ratio <= goal else 'NO':>4} {min(times[0]) / min(times[1]):>10.2f}"
+                f" {baseline:>15}"
             )
     print(
         f"\nload average {os.getloadavg()[0]:.2f} after the run. Times and ratios are medians;"
-        "\n'min ratio' compares the fastest calls, which other processes disturb least."
+        "\n'min ratio' compares the fastest calls, which other processes disturb least;"
+        "\n'textbook ratio' is the textbook NumPy batch norm's median over torch's."
     )
 
 
