@@ -112,7 +112,7 @@ def batchnorm_textbook(rng: np.random.Generator) -> Callable[[], object]:
         var = x.var(axis=axes, keepdims=True)
         inv_std = 1.0 / np.sqrt(var + 1e-5)
         x_hat = (x - mean) * inv_std
-        out = gamma * x_hat + beta  # noqa: F841  (the forward output, as the others compute it)
+        out = gamma * x_hat + beta  # noqa: F841  (computed as the others do; only dx is compared)
         dbeta = dy.sum(axis=axes, keepdims=True)
         dgamma = (dy * x_hat).sum(axis=axes, keepdims=True)
         return (gamma * inv_std / m) * (m * dy - dbeta - x_hat * dgamma)
