@@ -21,6 +21,9 @@ import os
 from pathlib import Path
 
 import joblib
+from threadpoolctl import threadpool_limits
+
+from refimpl.seeds import seed_offset
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOT_LIBRARY = ("plotting.py", "figures", "__main__.py", "experiments")
@@ -60,13 +63,21 @@ def source_digest(module_name: str) -> str:
 
 
 def cached(func):
-    """Memoize ``func`` on disk; the key is every argument and `source_digest` of its module.
+    """Memoize ``func`` on disk; run it with one BLAS thread.
+
+    The key is every argument, `source_digest` of the function's module and the seed offset
+    (`refimpl.seeds.seed_offset`). The call, cached or not, runs under
+    ``threadpool_limits(1)``: a matrix product summed by two threads can round differently
+    from one summed by one, and training amplifies the difference, so an experiment pinned to
+    one thread gives the same numbers under ``make test`` (one BLAS thread), ``make serve``
+    (the machine's default) and on any core count. Separate experiments use separate cores
+    instead (``python -m refimpl warm``).
 
     Arguments must be hashable by joblib (numbers, strings, tuples, arrays, ...). Results must be
     picklable. Use it on pure, seeded experiment functions only.
     """
 
-    def run(refimpl_source_digest, **arguments):
+    def run(refimpl_source_digest, refimpl_seed_offset, **arguments):
         return func(**arguments)
 
     # joblib names the cache folder after the function it wraps.
@@ -80,7 +91,10 @@ def cached(func):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         memory = joblib.Memory(cache_dir(), verbose=0)
-        return memory.cache(run)(source_digest(func.__module__), **bound.arguments)
+        with threadpool_limits(1):
+            return memory.cache(run)(
+                source_digest(func.__module__), seed_offset(), **bound.arguments
+            )
 
     wrapper.uncached = func
     return wrapper

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from refimpl import functional as F
 from refimpl.cache import cached
+from refimpl.seeds import rng_for, shifted
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     SELU,
@@ -125,7 +126,7 @@ def running_average_traces(
         ``biased_var_ratio``: the average biased batch variance divided by std², and
         ``expected_biased_ratio`` $= (B-1)/B$.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     batches = rng.normal(mean, std, size=(steps, batch_size, num_features))
     labels = ["None" if m is None else str(m) for m in momenta]
     result = {"steps": np.arange(1, steps + 1), "momenta": labels, "num_features": num_features}
@@ -178,8 +179,8 @@ def batch_statistics_noise(
         the standard error of a mean of $B$ values drawn without replacement from $n$;
         ``n``: the number of training images.
     """
-    rng = np.random.default_rng(seed)
-    X = load_digits_splits(seed=0).X_train
+    rng = rng_for(seed)
+    X = load_digits_splits(seed=shifted(0)).X_train
     layer = Linear(64, hidden, rng=rng)
     h = layer(X)
     n = h.shape[0]
@@ -331,8 +332,8 @@ def train_run(method: str, batch_size: int, seed: int, epochs: int = 4) -> dict:
         during training (training mode: batch statistics); ``train_loss_eval``: the loss on the
         same training images afterwards in eval mode (running statistics).
     """
-    data = load_digits_splits(seed=0, scale="standardize")
-    rng = np.random.default_rng(seed)
+    data = load_digits_splits(seed=shifted(0), scale="standardize")
+    rng = rng_for(seed)
     model = build_mlp(method, rng)
     loss_fn = CrossEntropyLoss()
     optimizer = Adam(model.parameters(), lr=learning_rate(batch_size))
@@ -439,8 +440,8 @@ def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int =
         ``steps`` (optimizer steps taken), ``batch_statistics``, ``running_statistics``,
         ``recalibrated``: test accuracies.
     """
-    data = load_digits_splits(seed=0, scale="standardize")
-    rng = np.random.default_rng(seed)
+    data = load_digits_splits(seed=shifted(0), scale="standardize")
+    rng = rng_for(seed)
     model = build_mlp("bn", rng)
     for module in model.modules():
         if isinstance(module, BatchNorm1d):
@@ -478,9 +479,9 @@ def accumulation_gap(batchnorm: bool, micro_batches: int = 4, batch_size: int = 
         $\max |g_{\text{accumulated}} - g_{\text{full}}| / \max |g_{\text{full}}|$ over every
         parameter.
     """
-    data = load_digits_splits(seed=0)
+    data = load_digits_splits(seed=shifted(0))
     X, y = data.X_train[:batch_size], data.y_train[:batch_size]
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     layers = [Linear(64, 32, rng=rng)]
     if batchnorm:
         layers.append(BatchNorm1d(32))
@@ -535,9 +536,9 @@ def finetune_run(
     dict
         Test accuracy on digits 5-9 (eval mode) for ``"batch"`` and ``"frozen"``.
     """
-    data = load_digits_splits(seed=0, scale="standardize")
+    data = load_digits_splits(seed=shifted(0), scale="standardize")
     old, new = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     loss_fn = CrossEntropyLoss()
     with threadpool_limits(1):
         model = build_mlp("bn", rng)
@@ -555,7 +556,7 @@ def finetune_run(
         result = {}
         for variant in ("batch", "frozen"):
             tuned = copy.deepcopy(model)
-            head_rng = np.random.default_rng(1000 + seed)
+            head_rng = rng_for(1000 + seed)
             tuned.layers[-1] = Linear(64, 5, rng=head_rng)
             optimizer = Adam(tuned.layers[-1].parameters(), lr=learning_rate(batch_size, 3e-3))
             for _ in range(finetune_epochs):
@@ -614,7 +615,7 @@ def folding_timing(
         ``unfolded`` and ``folded``: seconds per call; ``max_difference``: the largest absolute
         difference between the two outputs.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     x = rng.normal(size=(batch_size, in_features))
     weight = rng.normal(size=(out_features, in_features)) / math.sqrt(in_features)
     bias = rng.normal(size=out_features)
@@ -711,7 +712,7 @@ def moments_through_depth(
     dict
         ``mean`` and ``var``: arrays (depth,), over all samples and units of each layer's output.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     x = rng.normal(size=(n, width))
     forward = {"selu": F.selu_forward, "relu": F.relu_forward}[activation]
     means, variances = [], []

@@ -25,6 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
+from refimpl.seeds import rng_for, shifted
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     BatchNorm1d,
@@ -135,7 +136,9 @@ def build_mlp(
         ``"after"``: ``Linear → activation → BatchNorm1d``; ``"noisy"``: like ``"before"`` with
         a `NoisyShift` after each ``BatchNorm1d``; ``"none"``: ``Linear → activation``.
     rng : numpy.random.Generator
-        Source of the weights.
+        Source of the weights: each ``Linear`` draws from its own stream spawned from it
+        (``rng.spawn``), so two models built from generators with the same seed share the
+        weights of every layer they both have, whatever ``norm`` is.
     weight_std : float or {"xavier", "he"}, optional
         Draw every weight from $\mathcal N(0, \text{std}^2)$ (biases 0); ``"xavier"`` uses
         $\text{std} = \sqrt{2 / (\text{fan\_in} + \text{fan\_out})}$, ``"he"``
@@ -150,11 +153,17 @@ def build_mlp(
     if norm not in ("none", "before", "after", "noisy"):
         raise ValueError(f"norm must be 'none', 'before', 'after' or 'noisy', got {norm!r}")
     Activation = ACTIVATIONS[activation]
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    # One stream per Linear and one for init_weights, spawned from rng's seed: a layer's weights
+    # do not depend on how many numbers the layers before it drew (with a bias or without), so
+    # models that differ only in ``norm`` start from the same weights.
+    *linear_rngs, init_rng = rng.spawn(len(sizes))
     layers: list[Module] = []
     *hidden, (last_in, last_out) = pairwise(sizes)
-    for n_in, n_out in hidden:
+    for (n_in, n_out), linear_rng in zip(hidden, linear_rngs, strict=False):
         # a bias right before BN would get zero gradient, so it is left out
-        layers.append(Linear(n_in, n_out, bias=norm not in ("before", "noisy"), rng=rng))
+        layers.append(Linear(n_in, n_out, bias=norm not in ("before", "noisy"), rng=linear_rng))
         if norm in ("before", "noisy"):
             layers.append(BatchNorm1d(n_out))
         if norm == "noisy":
@@ -162,14 +171,14 @@ def build_mlp(
         layers.append(Activation())
         if norm == "after":
             layers.append(BatchNorm1d(n_out))
-    layers.append(Linear(last_in, last_out, rng=rng))
+    layers.append(Linear(last_in, last_out, rng=linear_rngs[-1]))
     model = Sequential(*layers)
     if weight_std == "xavier":
-        nn_init.init_weights(model, "xavier_normal", rng)
+        nn_init.init_weights(model, "xavier_normal", init_rng)
     elif weight_std == "he":
-        nn_init.init_weights(model, "kaiming_normal", rng)
+        nn_init.init_weights(model, "kaiming_normal", init_rng)
     elif weight_std is not None:
-        nn_init.init_weights(model, "normal", rng, std=float(weight_std))
+        nn_init.init_weights(model, "normal", init_rng, std=float(weight_std))
     return model
 
 
@@ -236,7 +245,7 @@ def train_classifier(
 
 
 def _digits(seed: int, n_train: int | None, scale: str):
-    splits = load_digits_splits(seed=seed, n_train=n_train, scale=scale)
+    splits = load_digits_splits(seed=shifted(seed), n_train=n_train, scale=scale)
     return splits.X_train, splits.y_train, splits.X_val, splits.y_val
 
 
@@ -284,7 +293,7 @@ def gradient_descent_paths(seed: int = 0, n: int = 200, tol: float = 1e-3) -> di
         (steps + 1,) the excess losses, ``w_star`` (2,), ``steps`` (int), ``lr``,
         ``condition_number`` ($\lambda_{\max} / \lambda_{\min}$).
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     x1 = rng.normal(8.0, 4.0, n)
     x2 = 0.05 * x1 + rng.normal(0.5, 0.2, n)
     X = np.column_stack([x1, x2])
@@ -369,12 +378,12 @@ def preactivation_percentiles(
     results: dict = {}
     with threadpool_limits(1):
         for norm in ("none", "before"):
-            rng = np.random.default_rng(seed)
+            rng = rng_for(seed)
             model = build_mlp(sizes, "sigmoid", norm, rng=rng)
             index = _activation_index(model, len(sizes) - 3)
             loss_fn = CrossEntropyLoss()
             optimizer = SGD(model.parameters(), lr=lr)
-            shuffle = np.random.default_rng(seed + 1)
+            shuffle = rng_for(seed + 1)
             recorded, step = [], 0
             batches = iter(())
             while step <= steps:
@@ -453,8 +462,8 @@ def noisy_batchnorm(
                     sizes,
                     activation,
                     norm,
-                    rng=np.random.default_rng(seed),
-                    noise_rng=np.random.default_rng(1000 + seed),
+                    rng=rng_for(seed),
+                    noise_rng=rng_for(1000 + seed),
                 )
                 for layer in model.layers:
                     if isinstance(layer, NoisyShift):
@@ -463,7 +472,7 @@ def noisy_batchnorm(
                 motion_model = copy.deepcopy(model)
                 loss_fn = CrossEntropyLoss()
                 optimizer = SGD(motion_model.parameters(), lr=lr)
-                shuffle = np.random.default_rng(seed + 1)
+                shuffle = rng_for(seed + 1)
                 previous, motions = None, []
                 for batch in iterate_minibatches(len(data[0]), batch_size, shuffle, True):
                     previous, motion = _distribution_motion(motion_model, X_probe, previous)
@@ -474,7 +483,7 @@ def noisy_batchnorm(
                     motion_model.backward(loss_fn.backward())
                     optimizer.step()
                 run = train_classifier(
-                    model, data, lr, epochs, batch_size, np.random.default_rng(seed + 1)
+                    model, data, lr, epochs, batch_size, rng_for(seed + 1)
                 )
                 run["motion"] = float(np.mean(motions))
                 runs.append(run)
@@ -521,10 +530,10 @@ def _smoothness_run(
 ) -> dict:
     """One training run of `loss_smoothness`, measuring along the gradient every few steps."""
     X_train, y_train, _, _ = _digits(seed, None, "standardize")
-    model = build_mlp(sizes, "relu", norm, rng=np.random.default_rng(seed), weight_std=weight_init)
+    model = build_mlp(sizes, "relu", norm, rng=rng_for(seed), weight_std=weight_init)
     loss_fn = CrossEntropyLoss()
     optimizer = SGD(model.parameters(), lr=lr)
-    shuffle = np.random.default_rng(seed + 1)
+    shuffle = rng_for(seed + 1)
     measured: dict[str, list] = {
         "loss_range": [],
         "gradient_change": [],
@@ -656,7 +665,7 @@ def activation_histograms(
                 for scheme in schemes:
                     # the same weights with and without BN: same seed, same draw order
                     model = build_mlp(
-                        sizes, activation, norm, np.random.default_rng(seed), weight_std=scheme
+                        sizes, activation, norm, rng_for(seed), weight_std=scheme
                     )
                     model.train()
                     outputs, h = [], X
@@ -721,7 +730,7 @@ def weight_scale_grid(
             accuracy, diverged = [], []
             for scale in scales:
                 model = build_mlp(
-                    sizes, "relu", norm, np.random.default_rng(seed), weight_std=float(scale)
+                    sizes, "relu", norm, rng_for(seed), weight_std=float(scale)
                 )
                 run = train_classifier(
                     model,
@@ -729,7 +738,7 @@ def weight_scale_grid(
                     lr,
                     epochs,
                     batch_size,
-                    np.random.default_rng(seed + 1),
+                    rng_for(seed + 1),
                 )
                 accuracy.append(run["train_accuracy"])
                 diverged.append(run["diverged"])
@@ -767,7 +776,7 @@ def smallest_scale_eps(
     with threadpool_limits(1):
         for eps in eps_values:
             model = build_mlp(
-                sizes, "relu", "before", np.random.default_rng(seed), weight_std=scale
+                sizes, "relu", "before", rng_for(seed), weight_std=scale
             )
             for layer in model.layers:
                 if isinstance(layer, BatchNorm1d):
@@ -784,7 +793,7 @@ def smallest_scale_eps(
                 lr,
                 epochs,
                 batch_size,
-                np.random.default_rng(seed + 1),
+                rng_for(seed + 1),
             )
             accuracy.append(run["train_accuracy"])
     return {
@@ -824,9 +833,9 @@ def learning_rate_sweep(
             diverged = np.zeros((len(seeds), len(learning_rates)), dtype=bool)
             for i, seed in enumerate(seeds):
                 for j, lr in enumerate(learning_rates):
-                    model = build_mlp(sizes, "relu", norm, np.random.default_rng(seed))
+                    model = build_mlp(sizes, "relu", norm, rng_for(seed))
                     run = train_classifier(
-                        model, data, float(lr), epochs, batch_size, np.random.default_rng(seed)
+                        model, data, float(lr), epochs, batch_size, rng_for(seed)
                     )
                     diverged[i, j] = run["diverged"]
                     final = run["val_accuracy"][-1]
@@ -864,9 +873,9 @@ def placement_over_seeds(
         for norm in ("before", "after", "none"):
             losses, accuracies = [], []
             for seed in seeds:
-                model = build_mlp(sizes, "relu", norm, np.random.default_rng(seed))
+                model = build_mlp(sizes, "relu", norm, rng_for(seed))
                 run = train_classifier(
-                    model, data, lr, epochs, batch_size, np.random.default_rng(seed + 1)
+                    model, data, lr, epochs, batch_size, rng_for(seed + 1)
                 )
                 losses.append(run["batch_loss"].reshape(epochs, -1).mean(axis=1))
                 accuracies.append(run["val_accuracy"])

@@ -27,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
+from refimpl.seeds import rng_for, shifted
 from refimpl.data import DigitsSplits, load_digits_splits
 from refimpl.functional import softmax
 from refimpl.nn import (
@@ -62,6 +63,7 @@ __all__ = [
     "overfitting_runs",
     "recollect_statistics",
     "train_mlp",
+    "trained_dropout_model",
     "variance_shift",
     "weight_norm",
 ]
@@ -87,7 +89,7 @@ def digits(n_train: int = N_TRAIN) -> DigitsSplits:
     The scaler is fitted on those ``n_train`` images only; the test set (359 images) is the
     same for every ``n_train``.
     """
-    return load_digits_splits(seed=0, n_train=n_train, scale="standardize")
+    return load_digits_splits(seed=shifted(0), n_train=n_train, scale="standardize")
 
 
 def build_model(
@@ -99,7 +101,7 @@ def build_model(
     without regularization start from the same point; the dropout masks come from the same
     generator afterwards.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     model = mlp(sizes, batchnorm=batchnorm, dropout=dropout, rng=rng)
     return nn_init.init_weights(model, "he_normal", rng)
 
@@ -113,7 +115,7 @@ def weight_norm(model: Module) -> float:
 
 def _shuffle_rng(seed: int) -> np.random.Generator:
     """The minibatch order of run ``seed``, independent of its weights and masks."""
-    return np.random.default_rng([seed, 1])
+    return rng_for(seed, 1)
 
 
 # -- overfitting, weight decay and dropout on 300 images ---------------------------------------
@@ -289,7 +291,7 @@ def adam_l2_vs_adamw(
     s = np.repeat(np.asarray(scales, dtype=np.float64), coordinates_per_scale)
     final = {}
     for name, Optimizer in (("adam_l2", Adam), ("adamw", AdamW)):
-        noise = np.random.default_rng(seed)
+        noise = rng_for(seed)
         theta = Parameter(np.ones_like(s), "theta")
         optimizer = Optimizer([theta], lr=lr, weight_decay=weight_decay)
         for _ in range(steps):
@@ -323,8 +325,10 @@ def bn_weight_norm(
     r"""Train an MLP with BatchNorm after every hidden ``Linear`` and follow $\lVert W\rVert$.
 
     Plain SGD. Only the weights in front of a BatchNorm are decayed (they are scale-invariant);
-    the output layer, the biases and BN's $\gamma$, $\beta$ are not. Such a weight's norm sets
-    the effective learning rate $\eta / \lVert W\rVert^2$ of its direction.
+    the output layer, the biases and BN's $\gamma$, $\beta$ are not. BN normalizes each output
+    channel $c$ separately, so each row $w_c$ of such a weight is scale-invariant on its own, and
+    its norm sets the effective learning rate $\eta / \lVert w_c\rVert^2$ at which the row's
+    direction turns (van Laarhoven, 2017; Hoffer et al., 2018).
 
     With ``as_schedule=True`` nothing is decayed; instead those weights get the learning rate
     $\eta_t = \eta\,(1 - \eta\lambda)^{-(2t+1)}$ at step $t = 0, 1, \dots$ (the other
@@ -352,8 +356,8 @@ def bn_weight_norm(
     dict
         ``step``: shape (T + 1,), 0..T; ``norm``: shape (L, T + 1), $\lVert W_\ell\rVert_F$ of
         each of the L weights in front of a BatchNorm, before training and after every step;
-        ``effective_lr``: the same shape, $\eta_t / \lVert W_\ell \rVert_F^2$ with $\eta_t$ the
-        learning rate those weights had; ``batch_loss``: shape (T,), the loss of every step;
+        ``effective_lr``: the same shape, $\eta_t / \lVert w_c \rVert^2$ averaged over the
+        rows $c$ of $W_\ell$, with $\eta_t$ the learning rate those weights had; ``batch_loss``: shape (T,), the loss of every step;
         ``train_mode_logits``: shape (359, 10), the test set through the final model with
         batch statistics; ``test_accuracy``: float, in evaluation mode; ``lr``: $\eta$.
     """
@@ -371,6 +375,7 @@ def bn_weight_norm(
     loss_fn = CrossEntropyLoss()
     rng = _shuffle_rng(seed)
     norms = [[float(np.linalg.norm(w.data)) for w in scale_invariant]]
+    row_norms_squared = [[np.sum(w.data**2, axis=1) for w in scale_invariant]]
     rates, losses = [lr], []
     with threadpool_limits(1):
         for _ in range(epochs):
@@ -385,17 +390,19 @@ def bn_weight_norm(
                 model.backward(loss_fn.backward())
                 optimizer.step()
                 norms.append([float(np.linalg.norm(w.data)) for w in scale_invariant])
+                row_norms_squared.append([np.sum(w.data**2, axis=1) for w in scale_invariant])
                 rates.append(optimizer.param_groups[0]["lr"])
         model.eval()
         accuracy = float(np.mean(model(data.X_test).argmax(axis=1) == data.y_test))
         model.train()
         train_mode_logits = model(data.X_test)
     norm = np.array(norms).T
+    row_norm_squared = np.array(row_norms_squared).transpose(1, 0, 2)  # (L, T + 1, C)
     return {
         "step": np.arange(norm.shape[1]),
         "norm": norm,
-        # η_eff = η_t / ‖W‖²
-        "effective_lr": np.array(rates) / norm**2,
+        # η_eff = η_t / ‖w_c‖², averaged over the output channels c (the rows of W)
+        "effective_lr": (np.array(rates)[None, :, None] / row_norm_squared).mean(axis=2),
         "batch_loss": np.array(losses),
         "train_mode_logits": train_mode_logits,
         "test_accuracy": accuracy,
@@ -404,6 +411,24 @@ def bn_weight_norm(
 
 
 # -- dropout ------------------------------------------------------------------------------------
+
+
+def trained_dropout_model(seed: int, dropout: float = 0.1) -> Sequential:
+    """The network of `train_mlp(seed, dropout=dropout)` after training, ready to draw masks.
+
+    Every ``Dropout`` layer draws from one new generator (stream 2 of ``seed``), shared by all
+    of them: each forward pass in training mode gives every layer its own, independent mask, as
+    during training.
+    """
+    model = build_model(seed, dropout=dropout)
+    trained = train_mlp(seed, dropout=dropout)["state"]
+    for parameter, value in zip(model.parameters(), trained, strict=True):
+        parameter.data[...] = value
+    mask_rng = rng_for(seed, 2)
+    for layer in model.modules():
+        if isinstance(layer, Dropout):
+            layer.rng = mask_rng
+    return model
 
 
 @cached
@@ -428,13 +453,7 @@ def mc_dropout(
         with fresh masks; ``weight_scaling_accuracy``: float.
     """
     data = digits()
-    model = build_model(seed, dropout=dropout)
-    trained = train_mlp(seed, dropout=dropout)["state"]
-    for parameter, value in zip(model.parameters(), trained, strict=True):
-        parameter.data[...] = value
-    for layer in model.modules():
-        if isinstance(layer, Dropout):
-            layer.rng = np.random.default_rng([seed, 2])
+    model = trained_dropout_model(seed, dropout)
     ks = np.arange(1, max_masks + 1)
     with threadpool_limits(1):
         model.eval()
@@ -451,7 +470,7 @@ def mc_dropout(
 
 def _variance_shift_model(seed: int, placement: str, dropout: float, sizes: tuple) -> Sequential:
     """Linear → BN → ReLU blocks with dropout after every block or only after the last one."""
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     modules: list[Module] = []
     hidden = list(pairwise(sizes[:-1]))
     for index, (n_in, n_out) in enumerate(hidden):
@@ -567,7 +586,7 @@ def ensemble_accuracy(
     data = digits()
     probabilities = np.stack([train_mlp(s)["test_probabilities"] for s in seeds])
     single = np.mean(probabilities.argmax(axis=2) == data.y_test, axis=1)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     ks = np.arange(1, len(seeds) + 1)
     accuracy = np.empty((draws, len(ks)))
     for d in range(draws):

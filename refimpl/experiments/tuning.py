@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from refimpl.cache import cached
+from refimpl.seeds import rng_for, shifted
 from refimpl.search import coarse_to_fine
 from refimpl.search.compare import SEARCHERS, run_searcher
 from refimpl.search.objective import COMPARISON_SPACE, SCRATCH_SPACE, DigitsMLP
@@ -30,6 +31,7 @@ __all__ = [
     "hit_probability",
     "log_scale_samples",
     "peak",
+    "per_epoch_anytime",
     "scratch_search",
     "searcher_run",
     "test_set_selection",
@@ -70,7 +72,7 @@ def best_of_k_bias(
         ``k`` (1..max_k); for each ``n`` in ``val_sizes``: ``mean[n]``, ``q10[n]``, ``q90[n]``,
         arrays of shape (max_k,) of $\max_{j \le k} \hat p_j - p$ over ``repeats`` draws.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     result = {"k": np.arange(1, max_k + 1), "true_accuracy": true_accuracy, "val_sizes": val_sizes}
     for key in ("mean", "q10", "q90"):
         result[key] = {}
@@ -113,7 +115,7 @@ def test_set_selection(seed: int = 0, n_splits: int = 1000) -> dict:
         "by_val": {"val": val[pick_val], "test": test[pick_val], "fresh": fresh[pick_val]},
         "by_test": {"val": val[pick_test], "test": test[pick_test], "fresh": fresh[pick_test]},
     }
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     half = correct.shape[1] // 2
     by_test, by_val = np.empty(n_splits), np.empty(n_splits)
     for s in range(n_splits):
@@ -150,7 +152,7 @@ def grid_vs_random(
         ``random_distinct_x`` (the fewest distinct values of $x$ tried in any repeat), and
         ``typical``, the repeat whose ``random_best - grid_best`` is the median.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     n = points_per_dim**2
     axis = (np.arange(points_per_dim) + 0.5) / points_per_dim
     grid_points = np.array([(x, y) for x in axis for y in axis])
@@ -187,7 +189,7 @@ def hit_probability(trials: tuple[int, ...] = (1, 5, 10, 20, 30, 60, 100), repea
         ``n``, ``formula`` and ``simulated`` (fraction of ``repeats`` in which one of $n$
         uniform draws exceeded the 0.95 quantile).
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     n = np.array(trials)
     simulated = [np.mean((rng.uniform(size=(repeats, k)) > 0.95).any(axis=1)) for k in trials]
     return {"n": n, "formula": 1 - 0.95**n, "simulated": np.array(simulated)}
@@ -199,7 +201,8 @@ def hit_probability(trials: tuple[int, ...] = (1, 5, 10, 20, 30, 60, 100), repea
 # --8<-- [start:two-rounds]
 def two_rounds(seed=0, n_trials=(60, 60), epochs=20, top_k=5, margin=0.1):
     """Random search over the ranges of Deep Learning from Scratch, then a narrowed round."""
-    objective = DigitsMLP(seed=seed, record_train=True)  # 6×100 MLP, 500 training images
+    # a 6×100 MLP on 500 training images; seeds shifted by REFIMPL_SEED_OFFSET (refimpl.seeds)
+    objective = DigitsMLP(seed=shifted(seed), split_seed=shifted(0), record_train=True)
     result, spaces = coarse_to_fine(
         objective,
         SCRATCH_SPACE,  # lr: 10^U(-6, -2), weight decay: 10^U(-8, -4)
@@ -207,7 +210,7 @@ def two_rounds(seed=0, n_trials=(60, 60), epochs=20, top_k=5, margin=0.1):
         n_trials=n_trials,  # configurations per round
         budget=epochs,  # every configuration trains this many epochs
         # the same generator as `run_searcher("coarse_to_fine", ...)` and the CLI
-        rng=np.random.default_rng([seed, SEARCHERS.index("coarse_to_fine")]),
+        rng=rng_for(seed, SEARCHERS.index("coarse_to_fine")),
         top_k=top_k,  # round 2 spans the 5 best trials of round 1 ...
         margin=margin,  # ... plus 10% of the old range on each side
     )
@@ -267,6 +270,50 @@ def scratch_search(
 # -- comparing searchers ----------------------------------------------------------------------
 
 
+def per_epoch_anytime(evaluations, curves: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The anytime curve of a search, scored by one rule for every searcher: every epoch.
+
+    The searchers look at scores at different moments: random and grid search after a full run,
+    successive halving and Hyperband at the end of each rung, TPE after every epoch. But
+    `DigitsMLP` measures the validation accuracy after every epoch it trains, so each epoch of
+    each trial is credited in the order the search trained it.
+
+    Parameters
+    ----------
+    evaluations : list of Evaluation
+        In the order the search made them (``trial``, ``budget``); a trial evaluated again
+        resumes from the epochs it had.
+    curves : dict
+        Trial number to its validation accuracy per epoch, shape (final budget,).
+
+    Returns
+    -------
+    epochs : numpy.ndarray
+        Shape (E,): 1, 2, ..., E, the epochs trained in all.
+    best : numpy.ndarray
+        Shape (E,): the best validation accuracy of any epoch trained up to then (NaN
+        scores of a diverged run are skipped).
+
+    Examples
+    --------
+    >>> from refimpl.search.trials import Evaluation
+    >>> runs = [Evaluation(0, {}, 1, 0.5, 1), Evaluation(1, {}, 1, 0.4, 2),
+    ...         Evaluation(1, {}, 3, 0.9, 4)]
+    >>> epochs, best = per_epoch_anytime(runs, {0: np.array([0.5]), 1: np.array([0.4, 0.8, 0.7])})
+    >>> epochs.tolist(), best.tolist()
+    ([1, 2, 3, 4], [0.5, 0.5, 0.8, 0.8])
+    """
+    trained: dict[int, int] = {}
+    scores: list[float] = []
+    for evaluation in evaluations:
+        start = trained.get(evaluation.trial, 0)
+        # the epochs this evaluation trained: start + 1, ..., budget
+        scores.extend(curves[evaluation.trial][start : evaluation.budget])
+        trained[evaluation.trial] = evaluation.budget
+    scores_array = np.array(scores, dtype=float)
+    return np.arange(1, len(scores_array) + 1), np.fmax.accumulate(scores_array)
+
+
 @cached
 def searcher_run(
     method: str, seed: int, max_budget: int = 27, eta: int = 3, epoch_budget: int = 360
@@ -283,24 +330,24 @@ def searcher_run(
     Returns
     -------
     dict
-        ``epochs``, ``best`` (the anytime curve: best validation accuracy seen after each
-        evaluation), ``evaluations`` (trial, budget, score, epochs spent, group, lr, weight
+        ``epochs`` and ``best``: the anytime curve by `per_epoch_anytime` (the best
+        validation accuracy of any epoch trained so far, the same rule for every method),
+        ``evaluations`` (trial, budget, score, epochs spent, group, lr, weight
         decay), ``curves`` (each trial's validation accuracy per epoch trained),
         ``pick`` (the best evaluation with its test accuracy) and ``n_configs``.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    objective = DigitsMLP(seed=seed, record_test=True)
+    objective = DigitsMLP(seed=shifted(seed), split_seed=shifted(0), record_test=True)
     result = run_searcher(
         method,
         objective,
         COMPARISON_SPACE,
-        seed,
+        shifted(seed),
         max_budget=max_budget,
         eta=eta,
         epoch_budget=epoch_budget,
     )
-    epochs, best = result.anytime()
     pick = result.best()
     run = objective.run(pick.config, pick.budget)
     curves = {}
@@ -308,6 +355,7 @@ def searcher_run(
         curves[evaluation.trial] = np.array(
             objective.run(evaluation.config, evaluation.budget).val_accuracy[: evaluation.budget]
         )
+    epochs, best = per_epoch_anytime(result.evaluations, curves)
     return {
         "method": method,
         "seed": seed,
@@ -355,7 +403,7 @@ def log_scale_samples(n: int = 10_000, seed: int = 0) -> dict[str, np.ndarray]:
         ``wrong``: ``10 ** rng.uniform(1e-4, 1)``, the endpoints put where the exponents belong.
         Each an array of shape (n,).
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     return {
         "uniform": rng.uniform(1e-4, 1, n),
         "log_uniform": 10 ** rng.uniform(-4, 0, n),
