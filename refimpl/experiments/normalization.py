@@ -69,6 +69,12 @@ class NoisyShift(Module):
     shift" (the "noisy BN" of Santurkar et al., 2018, in a simplified form). In evaluation mode
     it is the identity.
 
+    The simplification: one scale $s$ and one shift $m$ per feature are shared by the whole
+    batch, so after BN this is $y = (s\gamma)\,\hat x + (s\beta + m)$, a random per-step
+    perturbation of BN's $\gamma$ and $\beta$. Santurkar et al. instead add i.i.d. noise to each
+    activation of each sample, from a distribution with a non-zero mean and non-unit variance
+    that changes over time.
+
     Parameters
     ----------
     num_features : int
@@ -663,7 +669,8 @@ def activation_histograms(
             for norm in ("none", "before"):
                 results[activation][norm] = {}
                 for scheme in schemes:
-                    # the same weights with and without BN: same seed, same draw order
+                    # the same weights with and without BN: every Linear of build_mlp draws
+                    # from its own stream spawned from this seed
                     model = build_mlp(
                         sizes, activation, norm, rng_for(seed), weight_std=scheme
                     )

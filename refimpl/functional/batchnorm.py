@@ -1,19 +1,16 @@
 r"""Batch normalization as pure functions: forward, backward, running statistics, folding, sync.
 
 Every function works on ``(N, C)`` and on ``(N, C, *spatial)`` arrays alike. Statistics are
-taken per channel $c$ over the $m = N \cdot \prod \text{spatial}$ values that share it, so the
-code views the input as ``(N, C, L)`` with ``L`` the spatial size (``L = 1`` for ``(N, C)``).
+taken per channel $c$ over the $m = N \cdot \prod \text{spatial}$ values that share it: a sum
+over every axis but axis 1, and a per-channel value broadcast back as shape ``(1, C, 1, ...)``.
 
-Two implementation choices keep float32 fast and accurate, and are the same in every function:
+Two choices keep the numbers right, and are the same in every function:
 
-- Per-channel sums add each ``(n, c)`` row of ``L`` values in the input dtype (one
-  matrix-vector product), then add the ``N`` row sums in float64.
-- A per-channel value $v_c$ is applied to one sample as a row of ``C * L`` numbers
-  (`_per_channel`), so each NumPy operation runs over long contiguous rows.
-
-The variance is computed in two passes, mean first and then the mean of squared deviations,
-because the one-pass $\overline{x^2} - \bar x^2$ cancels catastrophically when the mean is large
-compared to the spread (1e8 + noise in float64, 1e4 + noise in float32).
+- Per-channel sums are accumulated in float64, also for float32 input
+  (``x.sum(axis=..., dtype=np.float64)``); the results come back in the input's dtype.
+- The variance is computed in two passes, mean first and then the mean of squared deviations,
+  because the one-pass $\overline{x^2} - \bar x^2$ cancels catastrophically when the mean is
+  large compared to the spread (1e8 + noise in float64, 1e4 + noise in float32).
 """
 
 from __future__ import annotations
@@ -47,8 +44,8 @@ class BatchNormCache(NamedTuple):
         The normalized input $\\hat x$.
     inv_std : ndarray, shape (C,)
         $1 / \\sqrt{\\sigma^2 + \\epsilon}$ per channel.
-    gamma : ndarray of shape (C,), or None
-        The scale $\\gamma$ (None without an affine transform: the same as $\\gamma = 1$).
+    gamma : ndarray, shape (C,)
+        The scale $\\gamma$ (ones when the forward pass was given None).
     mean, var : ndarray, shape (C,)
         The statistics used (biased variance). Backward does not read them; they are here so
         that a caller can update running averages without another pass over the batch.
@@ -65,7 +62,7 @@ class BatchNormCache(NamedTuple):
 
     x_hat: np.ndarray
     inv_std: np.ndarray
-    gamma: np.ndarray | None
+    gamma: np.ndarray
     mean: np.ndarray
     var: np.ndarray
 
@@ -79,8 +76,8 @@ class SyncBatchNormCache(NamedTuple):
         The normalized input of each shard, shapes ``(N_k, C, *spatial)``.
     inv_std : ndarray, shape (C,)
         $1 / \\sqrt{\\sigma^2 + \\epsilon}$ from the statistics of all shards together.
-    gamma : ndarray of shape (C,), or None
-        The scale $\\gamma$.
+    gamma : ndarray, shape (C,)
+        The scale $\\gamma$ (ones when the forward pass was given None).
     mean, var : ndarray, shape (C,)
         The global statistics (for the running averages; backward does not read them).
     count : int
@@ -96,96 +93,48 @@ class SyncBatchNormCache(NamedTuple):
 
     x_hats: list[np.ndarray]
     inv_std: np.ndarray
-    gamma: np.ndarray | None
+    gamma: np.ndarray
     mean: np.ndarray
     var: np.ndarray
     count: int
 
 
-# -- helpers on the (N, C, L) view ------------------------------------------------------------
+# -- input checks, shared by every function below ---------------------------------------------
 
 
-def _channels(x: np.ndarray) -> np.ndarray:
-    """View ``(N, C, *spatial)`` as ``(N, C, L)``; no copy for a contiguous array."""
-    return x.reshape(x.shape[0], x.shape[1], -1)
-
-
-def _per_channel(values: np.ndarray, spatial_size: int, dtype: np.dtype) -> np.ndarray:
-    """Repeat each channel's value ``spatial_size`` times: one ``(C * L,)`` row of a sample."""
-    return np.repeat(values.astype(dtype, copy=False), spatial_size)
-
-
-def _channel_sums(a: np.ndarray) -> np.ndarray:
-    """Per-channel sums of an ``(N, C, L)`` array, in float64, shape ``(C,)``."""
-    n, c, spatial_size = a.shape
-    if spatial_size == 1:  # (N, C): nothing to add within a row
-        return a.reshape(n, c).sum(axis=0, dtype=np.float64)
-    ones = np.ones(spatial_size, dtype=a.dtype)
-    row_sums = a.reshape(n * c, spatial_size) @ ones
-    return row_sums.reshape(n, c).sum(axis=0, dtype=np.float64)
-
-
-def _channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-channel sums of ``a * b`` (both ``(N, C, L)``), in float64, without the product."""
-    return np.einsum("ncl,ncl->nc", a, b).sum(axis=0, dtype=np.float64)
-
-
-def _check_sums_finite(sums: np.ndarray, array: np.ndarray, name: str) -> None:
-    """A NaN or inf anywhere in a channel makes its sum non-finite, so checking the ``C`` sums
-    finds bad input without another pass over the array."""
-    if not np.isfinite(sums).all():
-        _checks.check_finite(array, name)
-        raise ValueError(f"{name} is too large for {array.dtype}: its per-channel sums overflow")
-
-
-def _check_params(x: np.ndarray, gamma, beta) -> tuple[np.ndarray | None, np.ndarray | None]:
-    gamma = _checks.optional_float_array(gamma, "gamma")
-    beta = _checks.optional_float_array(beta, "beta")
-    _checks.check_shape(gamma, (x.shape[1],), "gamma")
-    _checks.check_shape(beta, (x.shape[1],), "beta")
-    _checks.check_same_dtype(x, gamma=gamma, beta=beta)
-    return gamma, beta
-
-
-def _check_input(x) -> np.ndarray:
-    x = _checks.float_array(x, "x")
+def _check_input(x, gamma, beta, eps: float, name: str = "x"):
+    """Check a batch-norm input and its parameters; return them as arrays (None: γ = 1, β = 0)."""
+    x = _checks.float_array(x, name)
     _checks.check_min_ndim(x, 2, "input")
-    return x
+    _checks.check_finite(x, name)
+    channels = (x.shape[1],)
+    gamma = np.ones(channels, x.dtype) if gamma is None else _checks.float_array(gamma, "gamma")
+    beta = np.zeros(channels, x.dtype) if beta is None else _checks.float_array(beta, "beta")
+    _checks.check_shape(gamma, channels, "gamma")
+    _checks.check_shape(beta, channels, "beta")
+    _checks.check_same_dtype(x, gamma=gamma, beta=beta)
+    _checks.check_eps(eps)
+    return x, gamma, beta
 
 
-def _scale_and_shift(x_hat_rows: np.ndarray, gamma, beta, spatial_size: int) -> np.ndarray:
-    """$y = \\gamma \\hat x + \\beta$ on the ``(N, C * L)`` view; a new array."""
-    if gamma is None:
-        out = x_hat_rows.copy()
-    else:
-        out = x_hat_rows * _per_channel(gamma, spatial_size, x_hat_rows.dtype)
-    if beta is not None:
-        out += _per_channel(beta, spatial_size, x_hat_rows.dtype)
-    return out
+def _check_count(m: int, shape) -> None:
+    """Training needs two values per channel: the variance of one value is 0."""
+    if m < 2:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {shape}"
+        )
 
 
-def _normalize_about(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Return the new ``(N, C * L)`` array ``x - mean`` (it becomes $\\hat x$ in place)."""
-    n, c, spatial_size = _channels(x).shape
-    return x.reshape(n, c * spatial_size) - _per_channel(mean, spatial_size, x.dtype)
+def _check_variance(var: np.ndarray, x: np.ndarray) -> None:
+    """A variance that overflowed would normalize everything to 0: say so instead."""
+    if not np.isfinite(var).all():
+        raise ValueError(f"x is too large for {x.dtype}: its squared deviations overflow")
 
 
-def _input_gradient(dy, x_hat, dy_sum, dy_xhat_sum, count, gamma, inv_std) -> np.ndarray:
-    """The compact batch-norm input gradient on one ``(N, C, *spatial)`` array (see
-    `batchnorm_backward`); the sums may come from a larger batch (sync BN)."""
-    n, _, spatial_size = _channels(x_hat).shape
-    dtype = x_hat.dtype
-    scale = inv_std if gamma is None else gamma * inv_std
-    # dx = (γ / √(σ² + ε)) (dy − Σdy / m − x̂ Σ(dy·x̂) / m), built in place term by term:
-    # x̂ Σ(dy·x̂) / m
-    dx = x_hat.reshape(n, -1) * _per_channel(dy_xhat_sum / count, spatial_size, dtype)
-    # dy − x̂ Σ(dy·x̂) / m
-    np.subtract(dy.reshape(n, -1), dx, out=dx)
-    # − Σdy / m
-    dx -= _per_channel(dy_sum / count, spatial_size, dtype)
-    # · γ / √(σ² + ε)
-    dx *= _per_channel(scale, spatial_size, dtype)
-    return dx.reshape(x_hat.shape)
+def _check_upstream(dout, x_hat: np.ndarray, name: str = "dout") -> np.ndarray:
+    dout = _checks.check_upstream(dout, x_hat, name)
+    _checks.check_finite(dout, name)
+    return dout
 
 
 # -- training mode ------------------------------------------------------------------------------
@@ -245,46 +194,33 @@ def batchnorm_forward(
     array([[-1., -1.],
            [ 1.,  1.]])
     """
-    x = _check_input(x)
-    gamma, beta = _check_params(x, gamma, beta)
-    _checks.check_eps(eps)
-    x3 = _channels(x)
-    n, c, spatial_size = x3.shape
-    m = n * spatial_size
-    if m < 2:
-        raise ValueError(
-            f"Expected more than 1 value per channel when training, got input size {x.shape}"
-        )
+    x, gamma, beta = _check_input(x, gamma, beta, eps)
+    m = x.size // x.shape[1]  # values per channel
+    _check_count(m, x.shape)
+    axes = (0, *range(2, x.ndim))  # every axis but the channels
+    shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
 
-    # μ = (1/m) Σ x_i
-    mean = _channel_sums(x3) / m
-    _check_sums_finite(mean, x, "x")
-    # x_i − μ, in the array that becomes x̂
-    x_hat = _normalize_about(x, mean)
-    # σ² = (1/m) Σ (x_i − μ)²    (second pass of the two-pass variance)
-    centered = x_hat.reshape(n, c, spatial_size)
-    var = _channel_dots(centered, centered) / m
-    _check_sums_finite(var, x, "x")
+    # μ = (1/m) Σ x_i    (the sum in float64, also for float32 input)
+    mean = x.sum(axis=axes, dtype=np.float64) / m
+    # x_i − μ
+    centered = x - mean.astype(x.dtype).reshape(shape)
+    # σ² = (1/m) Σ (x_i − μ)²    (the second of two passes: no cancellation)
+    var = (centered * centered).sum(axis=axes, dtype=np.float64) / m
+    _check_variance(var, x)
     # 1 / √(σ² + ε)
-    inv_std = 1.0 / np.sqrt(var + eps)
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
     # x̂_i = (x_i − μ) / √(σ² + ε)
-    x_hat *= _per_channel(inv_std, spatial_size, x.dtype)
+    x_hat = centered * inv_std.reshape(shape)
     # y_i = γ x̂_i + β
-    out = _scale_and_shift(x_hat, gamma, beta, spatial_size)
+    out = gamma.reshape(shape) * x_hat + beta.reshape(shape)
 
-    cache = BatchNormCache(
-        x_hat=x_hat.reshape(x.shape),
-        inv_std=inv_std.astype(x.dtype),
-        gamma=gamma,
-        mean=mean.astype(x.dtype),
-        var=var.astype(x.dtype),
-    )
-    return out.reshape(x.shape), cache
+    cache = BatchNormCache(x_hat, inv_std, gamma, mean.astype(x.dtype), var.astype(x.dtype))
+    return out, cache
 
 
 def batchnorm_backward(
     dout: np.ndarray, cache: BatchNormCache
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of training-mode batch normalization, in the compact form.
 
     Parameters
@@ -331,21 +267,21 @@ def batchnorm_backward(
     >>> np.allclose(dx.sum(axis=0), 0.0)  # shifting a channel does not change the output
     True
     """
-    dout = _checks.check_upstream(dout, cache.x_hat)
-    dy = _channels(dout)
-    x_hat = _channels(cache.x_hat)
-    n, _, spatial_size = x_hat.shape
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    dy = _check_upstream(dout, x_hat)
+    m = x_hat.size // x_hat.shape[1]  # values per channel
+    axes = (0, *range(2, x_hat.ndim))  # every axis but the channels
+    shape = (1, -1) + (1,) * (x_hat.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
 
     # ∂L/∂β = Σ dy_i
-    dy_sum = _channel_sums(dy)
-    _check_sums_finite(dy_sum, dout, "dout")
+    dbeta = dy.sum(axis=axes, dtype=np.float64).astype(dy.dtype)
     # ∂L/∂γ = Σ dy_i x̂_i
-    dy_xhat_sum = _channel_dots(dy, x_hat)
-    # dx_i = (γ / (m √(σ² + ε))) (m dy_i − Σ dy_j − x̂_i Σ dy_j x̂_j)
-    dx = _input_gradient(
-        dout, cache.x_hat, dy_sum, dy_xhat_sum, n * spatial_size, cache.gamma, cache.inv_std
+    dgamma = (dy * x_hat).sum(axis=axes, dtype=np.float64).astype(dy.dtype)
+    # dx_i = γ / (m √(σ² + ε)) · (m dy_i − Σ_j dy_j − x̂_i Σ_j dy_j x̂_j)
+    dx = (gamma * inv_std / m).reshape(shape) * (
+        m * dy - dbeta.reshape(shape) - x_hat * dgamma.reshape(shape)
     )
-    return dx, dy_xhat_sum.astype(dout.dtype), dy_sum.astype(dout.dtype)
+    return dx, dgamma, dbeta
 
 
 # -- evaluation mode ----------------------------------------------------------------------------
@@ -399,34 +335,28 @@ def batchnorm_eval_forward(
     >>> np.round(out, 4)
     array([[0.5]])
     """
-    x = _check_input(x)
-    gamma, beta = _check_params(x, gamma, beta)
-    _checks.check_eps(eps)
+    x, gamma, beta = _check_input(x, gamma, beta, eps)
     running_mean = _checks.float_array(running_mean, "running_mean")
     running_var = _checks.float_array(running_var, "running_var")
     _checks.check_shape(running_mean, (x.shape[1],), "running_mean")
     _checks.check_shape(running_var, (x.shape[1],), "running_var")
     _checks.check_same_dtype(x, running_mean=running_mean, running_var=running_var)
-    _checks.check_finite(x, "x")
     if (running_var < 0).any():
         raise ValueError("running_var must be >= 0")
-    spatial_size = _channels(x).shape[2]
+    shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
 
     # 1 / √(σ²_running + ε)
     inv_std = 1.0 / np.sqrt(running_var + eps)
-    # x̂ = (x − μ_running) / √(σ²_running + ε)
-    x_hat = _normalize_about(x, running_mean)
-    x_hat *= _per_channel(inv_std, spatial_size, x.dtype)
-    # y = γ x̂ + β
-    out = _scale_and_shift(x_hat, gamma, beta, spatial_size)
-
-    cache = BatchNormCache(x_hat.reshape(x.shape), inv_std, gamma, running_mean, running_var)
-    return out.reshape(x.shape), cache
+    # x̂_i = (x_i − μ_running) / √(σ²_running + ε)
+    x_hat = (x - running_mean.reshape(shape)) * inv_std.reshape(shape)
+    # y_i = γ x̂_i + β
+    out = gamma.reshape(shape) * x_hat + beta.reshape(shape)
+    return out, BatchNormCache(x_hat, inv_std, gamma, running_mean, running_var)
 
 
 def batchnorm_eval_backward(
     dout: np.ndarray, cache: BatchNormCache
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of evaluation-mode batch normalization (fixed statistics).
 
     Parameters
@@ -462,18 +392,18 @@ def batchnorm_eval_backward(
     array([[0.5],
            [0.5]])
     """
-    dout = _checks.check_upstream(dout, cache.x_hat)
-    dy = _channels(dout)
-    n, c, spatial_size = dy.shape
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    dy = _check_upstream(dout, x_hat)
+    axes = (0, *range(2, x_hat.ndim))  # every axis but the channels
+    shape = (1, -1) + (1,) * (x_hat.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
+
     # ∂L/∂β = Σ dy_i
-    dy_sum = _channel_sums(dy)
-    _check_sums_finite(dy_sum, dout, "dout")
+    dbeta = dy.sum(axis=axes, dtype=np.float64).astype(dy.dtype)
     # ∂L/∂γ = Σ dy_i x̂_i
-    dy_xhat_sum = _channel_dots(dy, _channels(cache.x_hat))
+    dgamma = (dy * x_hat).sum(axis=axes, dtype=np.float64).astype(dy.dtype)
     # dx_i = γ dy_i / √(σ²_running + ε)
-    scale = cache.inv_std if cache.gamma is None else cache.gamma * cache.inv_std
-    dx = dout.reshape(n, c * spatial_size) * _per_channel(scale, spatial_size, dout.dtype)
-    return dx.reshape(dout.shape), dy_xhat_sum.astype(dout.dtype), dy_sum.astype(dout.dtype)
+    dx = (gamma * inv_std).reshape(shape) * dy
+    return dx, dgamma, dbeta
 
 
 # -- running statistics -------------------------------------------------------------------------
@@ -625,23 +555,17 @@ def fold_batchnorm(
     _checks.check_ndim(weight, (2, 4), "weight")
     _checks.check_eps(eps)
     channels = (weight.shape[0],)
-    arrays = {
-        "bias": bias,
-        "running_mean": running_mean,
-        "running_var": running_var,
-        "gamma": gamma,
-        "beta": beta,
-    }
-    for name, array in arrays.items():
-        array = _checks.optional_float_array(array, name)
-        _checks.check_shape(array, channels, name)
-        _checks.check_same_dtype(weight, **{name: array})
-    if gamma is None:
-        gamma = np.ones(channels, weight.dtype)
-    if beta is None:
-        beta = np.zeros(channels, weight.dtype)
-    if bias is None:
-        bias = np.zeros(channels, weight.dtype)
+    defaults = {"bias": 0.0, "running_mean": None, "running_var": None, "gamma": 1.0, "beta": 0.0}
+    given = {"bias": bias, "running_mean": running_mean, "running_var": running_var}
+    given.update(gamma=gamma, beta=beta)
+    arrays = {}
+    for name, array in given.items():
+        if array is None and defaults[name] is not None:
+            array = np.full(channels, defaults[name], weight.dtype)
+        arrays[name] = _checks.float_array(array, name)
+        _checks.check_shape(arrays[name], channels, name)
+        _checks.check_same_dtype(weight, **{name: arrays[name]})
+    bias, running_mean, running_var, gamma, beta = arrays.values()
 
     # s = γ / √(σ² + ε)
     scale = gamma / np.sqrt(running_var + eps)
@@ -705,7 +629,8 @@ def sync_batchnorm_forward(
     """
     if len(shards) == 0:
         raise ValueError("sync batch norm needs at least one shard")
-    shards = [_check_input(shard) for shard in shards]
+    checked = [_check_input(x, gamma, beta, eps, f"shards[{k}]") for k, x in enumerate(shards)]
+    shards, (_, gamma, beta) = [x for x, _, _ in checked], checked[0]
     first = shards[0]
     for k, shard in enumerate(shards):
         if shard.shape[1:] != first.shape[1:] or shard.dtype != first.dtype:
@@ -713,50 +638,32 @@ def sync_batchnorm_forward(
                 f"every shard needs shape (N_k, *{first.shape[1:]}) and dtype {first.dtype}; "
                 f"shard {k} has shape {shard.shape} and dtype {shard.dtype}"
             )
-    gamma, beta = _check_params(first, gamma, beta)
-    _checks.check_eps(eps)
-    spatial_size = _channels(first).shape[2]
-    counts = [shard.shape[0] * spatial_size for shard in shards]
-    m = sum(counts)
-    if m < 2:
-        raise ValueError(
-            "Expected more than 1 value per channel when training, got input sizes "
-            f"{[shard.shape for shard in shards]}"
-        )
+    # m = Σ_k m_k
+    m = sum(shard.size // shard.shape[1] for shard in shards)
+    _check_count(m, [shard.shape for shard in shards])
+    axes = (0, *range(2, first.ndim))  # every axis but the channels
+    shape = (1, -1) + (1,) * (first.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
 
-    # all-reduce 1: m = Σ_k m_k,  μ = (1/m) Σ_k S_k
-    sums = [_channel_sums(_channels(shard)) for shard in shards]
-    mean = sum(sums) / m
-    for shard, shard_sum in zip(shards, sums, strict=True):
-        _check_sums_finite(shard_sum, shard, "shard")
-    # each device: x_i − μ, viewed as (N_k, C, L)
-    centered = [_normalize_about(shard, mean).reshape(_channels(shard).shape) for shard in shards]
-    # all-reduce 2: σ² = (1/m) Σ_k Σ_i (x_i − μ)²
-    var = sum(_channel_dots(values, values) for values in centered) / m
+    # all-reduce 1: μ = (1/m) Σ_k Σ_{i∈k} x_i
+    mean = sum(shard.sum(axis=axes, dtype=np.float64) for shard in shards) / m
+    # each device: x_i − μ
+    centered = [shard - mean.astype(first.dtype).reshape(shape) for shard in shards]
+    # all-reduce 2: σ² = (1/m) Σ_k Σ_{i∈k} (x_i − μ)²
+    var = sum((c * c).sum(axis=axes, dtype=np.float64) for c in centered) / m
+    _check_variance(var, first)
     # 1 / √(σ² + ε)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    # each device: x̂ = (x − μ) / √(σ² + ε),  y = γ x̂ + β
-    outs, x_hats = [], []
-    for shard, values in zip(shards, centered, strict=True):
-        x_hat = values.reshape(shard.shape[0], -1)
-        x_hat *= _per_channel(inv_std, spatial_size, shard.dtype)
-        outs.append(_scale_and_shift(x_hat, gamma, beta, spatial_size).reshape(shard.shape))
-        x_hats.append(x_hat.reshape(shard.shape))
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(first.dtype)
+    # each device: x̂_i = (x_i − μ) / √(σ² + ε),  y_i = γ x̂_i + β
+    x_hats = [c * inv_std.reshape(shape) for c in centered]
+    outs = [gamma.reshape(shape) * x_hat + beta.reshape(shape) for x_hat in x_hats]
 
-    cache = SyncBatchNormCache(
-        x_hats=x_hats,
-        inv_std=inv_std.astype(first.dtype),
-        gamma=gamma,
-        mean=mean.astype(first.dtype),
-        var=var.astype(first.dtype),
-        count=m,
-    )
-    return outs, cache
+    mean, var = mean.astype(first.dtype), var.astype(first.dtype)
+    return outs, SyncBatchNormCache(x_hats, inv_std, gamma, mean, var, m)
 
 
 def sync_batchnorm_backward(
     douts: list[np.ndarray], cache: SyncBatchNormCache
-) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None]:
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     r"""Gradients of `sync_batchnorm_forward`: all-reduce two sums, then a local formula.
 
     Parameters
@@ -795,23 +702,22 @@ def sync_batchnorm_backward(
     """
     if len(douts) != len(cache.x_hats):
         raise ValueError(f"expected {len(cache.x_hats)} upstream gradients, got {len(douts)}")
-    douts = [
-        _checks.check_upstream(dout, x_hat, f"douts[{k}]")
+    pairs = [
+        (_check_upstream(dout, x_hat, f"douts[{k}]"), x_hat)
         for k, (dout, x_hat) in enumerate(zip(douts, cache.x_hats, strict=True))
     ]
-    # all-reduce: Σ dy and Σ dy·x̂ over every device
-    shard_sums = [_channel_sums(_channels(dout)) for dout in douts]
-    for k, (dout, shard_sum) in enumerate(zip(douts, shard_sums, strict=True)):
-        _check_sums_finite(shard_sum, dout, f"douts[{k}]")
-    dy_sum = sum(shard_sums)
-    dy_xhat_sum = sum(
-        _channel_dots(_channels(dout), _channels(x_hat))
-        for dout, x_hat in zip(douts, cache.x_hats, strict=True)
-    )
-    # each device: dx_i = (γ / (m √(σ² + ε))) (m dy_i − Σ dy − x̂_i Σ dy x̂)
+    m, dtype, ndim = cache.count, cache.inv_std.dtype, cache.x_hats[0].ndim
+    axes = (0, *range(2, ndim))  # every axis but the channels
+    shape = (1, -1) + (1,) * (ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
+
+    # all-reduce: ∂L/∂β = Σ_k Σ_{i∈k} dy_i,  ∂L/∂γ = Σ_k Σ_{i∈k} dy_i x̂_i
+    dbeta = sum(dy.sum(axis=axes, dtype=np.float64) for dy, _ in pairs).astype(dtype)
+    dgamma = sum((dy * x_hat).sum(axis=axes, dtype=np.float64) for dy, x_hat in pairs)
+    dgamma = dgamma.astype(dtype)
+    # each device: dx_i = γ / (m √(σ² + ε)) · (m dy_i − Σ dy − x̂_i Σ dy x̂)
+    scale = (cache.gamma * cache.inv_std / m).reshape(shape)
     dxs = [
-        _input_gradient(dout, x_hat, dy_sum, dy_xhat_sum, cache.count, cache.gamma, cache.inv_std)
-        for dout, x_hat in zip(douts, cache.x_hats, strict=True)
+        scale * (m * dy - dbeta.reshape(shape) - x_hat * dgamma.reshape(shape))
+        for dy, x_hat in pairs
     ]
-    dtype = cache.inv_std.dtype
-    return dxs, dy_xhat_sum.astype(dtype), dy_sum.astype(dtype)
+    return dxs, dgamma, dbeta

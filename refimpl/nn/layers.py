@@ -7,8 +7,10 @@ defaults follow ``torch.nn``.
 
 Randomness (initial weights, dropout masks) comes from a ``numpy.random.Generator`` passed as
 ``rng``. When ``rng`` is None the module makes its own ``np.random.default_rng(0)``, so the
-default is *deterministic*: two layers built without ``rng`` start with the same weights. Pass
-one generator to all layers of a model to get different weights and a reproducible run.
+default is *deterministic*: two layers built without ``rng`` start with the same weights, and two
+``Dropout`` layers built without ``rng`` draw the same mask at every step for inputs of the same
+shape (``torch`` draws every mask from one global generator). Pass one generator to all layers of
+a model to get different weights, independent masks and a reproducible run.
 """
 
 from __future__ import annotations
@@ -330,7 +332,8 @@ class Dropout(Module):
         True: scale kept units by $1/(1-p)$ in training, identity in eval (``torch.nn.Dropout``).
         False: classic dropout, no scaling in training and $\times (1-p)$ in eval.
     rng : numpy.random.Generator, optional
-        Source of the masks; None uses ``np.random.default_rng(0)`` (deterministic).
+        Source of the masks; None uses ``np.random.default_rng(0)`` (deterministic: two layers
+        built without ``rng`` draw identical masks). Pass one generator shared by all layers.
 
     Examples
     --------

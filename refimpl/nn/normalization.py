@@ -208,8 +208,11 @@ class SyncBatchNorm(_BatchNorm):
 
     ``forward`` takes a *list* of shards and returns a list of outputs (``backward`` takes and
     returns lists too); the statistics are those
-    of all shards together (two all-reduces in the forward pass, one in the backward pass; see
-    `refimpl.functional.sync_batchnorm_forward`). The result, the gradients and the running
+    of all shards together. This simulation uses two all-reduces of per-channel sums in the
+    forward pass (the sum, then the squared deviations from the global mean) and one in the
+    backward pass; see `refimpl.functional.sync_batchnorm_forward`. PyTorch's ``SyncBatchNorm``
+    instead all-gathers each device's mean, inverse standard deviation and count once and
+    combines them with the parallel-variance formula. The result, the gradients and the running
     statistics equal those of `BatchNorm1d`/`BatchNorm2d` on the concatenated batch, which is
     the point of synchronizing.
 

@@ -1,15 +1,21 @@
 r"""Successive halving and Hyperband: train many configurations briefly, continue only the best.
 
-**Successive halving** (Jamieson & Talwalkar, 2016) takes $n$ configurations and a small
-budget $r$. At rung $i$ it trains the $n_i$ survivors to $r_i$ epochs, ranks them, and keeps
-the best $1/\eta$:
+**Successive halving** takes $n$ configurations and a small budget $r$. At rung $i$ it trains
+the $n_i$ survivors to $r_i$ epochs, ranks them, and keeps the best $1/\eta$:
 
 $$ n_i = \lfloor n\,\eta^{-i} \rfloor, \qquad r_i = r\,\eta^{\,i}, \qquad i = 0, 1, \dots, s $$
+
+This is the form Hyperband runs as its inner loop (Li et al., 2018). Jamieson & Talwalkar (2016)
+state successive halving for a total budget $B$ with halving,
+$r_k = \lfloor B / (|S_k| \lceil \log_2 n \rceil) \rfloor$; the idea goes back to Karnin et al.
+(2013).
 
 **Hyperband** (Li et al., 2018) does not know how small $r$ may be, so it hedges: with a
 maximum budget $R$ per configuration it runs $s_\max + 1$ *brackets* of successive halving,
 $s = s_\max, \dots, 0$ with $s_\max = \lfloor \log_\eta R \rfloor$, from very aggressive (many
-configurations, one epoch first) to none at all (few configurations, all trained to $R$):
+configurations, $r = R\,\eta^{-s_\max}$ epochs first: one epoch when $R$ is a power of $\eta$,
+otherwise between 1 and $\eta$, and budgets are rounded to whole epochs) to none at all (few
+configurations, all trained to $R$):
 
 $$ n = \Bigl\lceil \frac{s_\max + 1}{s + 1}\,\eta^{\,s} \Bigr\rceil, \qquad r = R\,\eta^{-s} $$
 
