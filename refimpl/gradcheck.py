@@ -236,11 +236,11 @@ def check_function_gradients(
 
     Examples
     --------
-    >>> from refimpl.functional import batchnorm_backward, batchnorm_forward
+    >>> from refimpl.functional import batch_norm_backward, batch_norm_forward
     >>> rng = np.random.default_rng(0)
     >>> inputs = {"x": 3 + 5 * rng.standard_normal((5, 2)), "gamma": rng.standard_normal(2),
     ...           "beta": rng.standard_normal(2)}
-    >>> errors = check_function_gradients(batchnorm_forward, batchnorm_backward, inputs, rng)
+    >>> errors = check_function_gradients(batch_norm_forward, batch_norm_backward, inputs, rng)
     >>> max(errors.values()) < 1e-7
     True
     """

@@ -1,8 +1,8 @@
 """Links between the chapters and the API reference, both ways, found from the pages' code.
 
 A page "uses" a refimpl object when one of its Python blocks imports it
-(``from refimpl.functional import batchnorm_forward``). Each such object is resolved to the place
-where it is defined (``refimpl.functional.batchnorm.batchnorm_forward``), which is the identifier
+(``from refimpl.functional import batch_norm_forward``). Each such object is resolved to the place
+where it is defined (``refimpl.functional.batchnorm.batch_norm_forward``), which is the identifier
 mkdocstrings gives its entry in the API reference. Then
 
 - every chapter page ends with the list of objects it uses, each linked to its API entry, and
@@ -28,7 +28,7 @@ USED_IN_HEADER = {
 
 
 def canonical_name(module_name: str, name: str) -> str | None:
-    """Where ``module_name.name`` is defined, e.g. refimpl.functional.batchnorm.batchnorm_forward.
+    """Where ``module_name.name`` is defined, e.g. refimpl.functional.batchnorm.batch_norm_forward.
 
     None for a name that is not a class or function of refimpl (a module, a constant).
     """

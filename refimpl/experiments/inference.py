@@ -621,11 +621,11 @@ def folding_timing(
     bias = rng.normal(size=out_features)
     mean, var = rng.normal(size=out_features), rng.uniform(0.5, 2.0, out_features)
     gamma, beta = rng.uniform(0.5, 1.5, out_features), rng.normal(size=out_features)
-    folded_weight, folded_bias = F.fold_batchnorm(weight, bias, mean, var, gamma, beta)
+    folded_weight, folded_bias = F.fold_batch_norm(weight, bias, mean, var, gamma, beta)
 
     def unfolded():
         h, _ = F.linear_forward(x, weight, bias)
-        return F.batchnorm_eval_forward(h, mean, var, gamma, beta)[0]
+        return F.batch_norm_eval_forward(h, mean, var, gamma, beta)[0]
 
     def folded():
         return F.linear_forward(x, folded_weight, folded_bias)[0]

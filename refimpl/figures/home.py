@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from refimpl.figures import labels, register
-from refimpl.functional import batchnorm_forward
+from refimpl.functional import batch_norm_forward
 
 
 def synthetic_batch(rng: np.random.Generator, batch_size: int = 256) -> np.ndarray:
@@ -47,7 +47,7 @@ def batch_histogram(lang: str = "ko"):
         },
     )
     x = synthetic_batch(np.random.default_rng(0))
-    y, _ = batchnorm_forward(x, gamma=np.ones(3), beta=np.zeros(3))
+    y, _ = batch_norm_forward(x, gamma=np.ones(3), beta=np.zeros(3))
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
     for ax, data, title in zip(axes, (x, y), (text["before"], text["after"]), strict=True):

@@ -24,13 +24,13 @@ from refimpl.functional import _checks
 __all__ = [
     "BatchNormCache",
     "SyncBatchNormCache",
-    "batchnorm_backward",
-    "batchnorm_eval_backward",
-    "batchnorm_eval_forward",
-    "batchnorm_forward",
-    "fold_batchnorm",
-    "sync_batchnorm_backward",
-    "sync_batchnorm_forward",
+    "batch_norm_backward",
+    "batch_norm_eval_backward",
+    "batch_norm_eval_forward",
+    "batch_norm_forward",
+    "fold_batch_norm",
+    "sync_batch_norm_backward",
+    "sync_batch_norm_forward",
     "update_running_stats",
 ]
 
@@ -53,7 +53,7 @@ class BatchNormCache(NamedTuple):
     Examples
     --------
     >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
-    >>> _, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
+    >>> _, cache = batch_norm_forward(x, np.ones(2), np.zeros(2))
     >>> cache.mean, cache.var
     (array([ 2., 20.]), array([  1., 100.]))
     >>> np.round(cache.inv_std, 4)
@@ -68,7 +68,7 @@ class BatchNormCache(NamedTuple):
 
 
 class SyncBatchNormCache(NamedTuple):
-    """What `sync_batchnorm_backward` needs: one normalized shard per device, shared stats.
+    """What `sync_batch_norm_backward` needs: one normalized shard per device, shared stats.
 
     Attributes
     ----------
@@ -86,7 +86,7 @@ class SyncBatchNormCache(NamedTuple):
     Examples
     --------
     >>> x = np.arange(8.0).reshape(4, 2)
-    >>> _, cache = sync_batchnorm_forward([x[:1], x[1:]])
+    >>> _, cache = sync_batch_norm_forward([x[:1], x[1:]])
     >>> [x_hat.shape for x_hat in cache.x_hats], cache.count
     ([(1, 2), (3, 2)], 4)
     """
@@ -140,7 +140,7 @@ def _check_upstream(dout, x_hat: np.ndarray, name: str = "dout") -> np.ndarray:
 # -- training mode ------------------------------------------------------------------------------
 
 
-def batchnorm_forward(
+def batch_norm_forward(
     x: np.ndarray,
     gamma: np.ndarray | None = None,
     beta: np.ndarray | None = None,
@@ -164,7 +164,7 @@ def batchnorm_forward(
     out : ndarray, shape of x
         $y = \gamma \hat x + \beta$, same dtype as ``x``.
     cache : BatchNormCache
-        For `batchnorm_backward`; ``cache.mean`` and ``cache.var`` are the batch statistics.
+        For `batch_norm_backward`; ``cache.mean`` and ``cache.var`` are the batch statistics.
 
     Raises
     ------
@@ -189,7 +189,7 @@ def batchnorm_forward(
     Examples
     --------
     >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
-    >>> out, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
+    >>> out, cache = batch_norm_forward(x, np.ones(2), np.zeros(2))
     >>> np.round(out, 4)
     array([[-1., -1.],
            [ 1.,  1.]])
@@ -218,7 +218,7 @@ def batchnorm_forward(
     return out, cache
 
 
-def batchnorm_backward(
+def batch_norm_backward(
     dout: np.ndarray, cache: BatchNormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of training-mode batch normalization, in the compact form.
@@ -228,7 +228,7 @@ def batchnorm_backward(
     dout : ndarray, shape (N, C) or (N, C, *spatial)
         Upstream gradient $\partial L / \partial y$, shape and dtype of the forward output.
     cache : BatchNormCache
-        From `batchnorm_forward`.
+        From `batch_norm_forward`.
 
     Returns
     -------
@@ -262,8 +262,8 @@ def batchnorm_backward(
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(3.0, 5.0, size=(8, 4))
-    >>> out, cache = batchnorm_forward(x, np.ones(4), np.zeros(4))
-    >>> dx, dgamma, dbeta = batchnorm_backward(rng.normal(size=(8, 4)), cache)
+    >>> out, cache = batch_norm_forward(x, np.ones(4), np.zeros(4))
+    >>> dx, dgamma, dbeta = batch_norm_backward(rng.normal(size=(8, 4)), cache)
     >>> np.allclose(dx.sum(axis=0), 0.0)  # shifting a channel does not change the output
     True
     """
@@ -287,7 +287,7 @@ def batchnorm_backward(
 # -- evaluation mode ----------------------------------------------------------------------------
 
 
-def batchnorm_eval_forward(
+def batch_norm_eval_forward(
     x: np.ndarray,
     running_mean: np.ndarray,
     running_var: np.ndarray,
@@ -313,7 +313,7 @@ def batchnorm_eval_forward(
     out : ndarray, shape of x
         $y = \gamma \hat x + \beta$.
     cache : BatchNormCache
-        For `batchnorm_eval_backward`.
+        For `batch_norm_eval_backward`.
 
     Raises
     ------
@@ -331,7 +331,7 @@ def batchnorm_eval_forward(
 
     Examples
     --------
-    >>> out, _ = batchnorm_eval_forward(np.array([[2.0]]), np.array([1.0]), np.array([4.0]))
+    >>> out, _ = batch_norm_eval_forward(np.array([[2.0]]), np.array([1.0]), np.array([4.0]))
     >>> np.round(out, 4)
     array([[0.5]])
     """
@@ -354,7 +354,7 @@ def batchnorm_eval_forward(
     return out, BatchNormCache(x_hat, inv_std, gamma, running_mean, running_var)
 
 
-def batchnorm_eval_backward(
+def batch_norm_eval_backward(
     dout: np.ndarray, cache: BatchNormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of evaluation-mode batch normalization (fixed statistics).
@@ -364,7 +364,7 @@ def batchnorm_eval_backward(
     dout : ndarray, shape (N, C) or (N, C, *spatial)
         Upstream gradient.
     cache : BatchNormCache
-        From `batchnorm_eval_forward`.
+        From `batch_norm_eval_forward`.
 
     Returns
     -------
@@ -374,7 +374,7 @@ def batchnorm_eval_backward(
     Raises
     ------
     TypeError, ValueError
-        As `batchnorm_backward`.
+        As `batch_norm_backward`.
 
     Equations
     ---------
@@ -386,8 +386,8 @@ def batchnorm_eval_backward(
 
     Examples
     --------
-    >>> out, cache = batchnorm_eval_forward(np.ones((2, 1)), np.zeros(1), np.full(1, 3.0), eps=1.0)
-    >>> dx, dgamma, dbeta = batchnorm_eval_backward(np.ones((2, 1)), cache)
+    >>> out, cache = batch_norm_eval_forward(np.ones((2, 1)), np.zeros(1), np.full(1, 3.0), eps=1.0)
+    >>> dx, dgamma, dbeta = batch_norm_eval_backward(np.ones((2, 1)), cache)
     >>> dx
     array([[0.5],
            [0.5]])
@@ -427,7 +427,7 @@ def update_running_stats(
     running_mean, running_var : ndarray, shape (C,)
         The current running averages (PyTorch starts them at 0 and 1).
     batch_mean, batch_var : ndarray, shape (C,)
-        The batch statistics from `batchnorm_forward` (biased variance, as used to normalize).
+        The batch statistics from `batch_norm_forward` (biased variance, as used to normalize).
     count : int
         $m$, the number of values per channel in the batch (``N * prod(spatial)``); >= 2.
     momentum : float or None, default 0.1
@@ -494,7 +494,7 @@ def update_running_stats(
 # -- folding into the previous layer -------------------------------------------------------------
 
 
-def fold_batchnorm(
+def fold_batch_norm(
     weight: np.ndarray,
     bias: np.ndarray | None,
     running_mean: np.ndarray,
@@ -543,7 +543,7 @@ def fold_batchnorm(
 
     Examples
     --------
-    >>> w, b = fold_batchnorm(np.eye(2), None, np.array([1.0, 2.0]), np.array([3.0, 0.0]),
+    >>> w, b = fold_batch_norm(np.eye(2), None, np.array([1.0, 2.0]), np.array([3.0, 0.0]),
     ...                       None, None, eps=1.0)
     >>> w
     array([[0.5, 0. ],
@@ -579,7 +579,7 @@ def fold_batchnorm(
 # -- synchronized batch norm over K shards ---------------------------------------------------
 
 
-def sync_batchnorm_forward(
+def sync_batch_norm_forward(
     shards: list[np.ndarray],
     gamma: np.ndarray | None = None,
     beta: np.ndarray | None = None,
@@ -589,7 +589,7 @@ def sync_batchnorm_forward(
 
     Each shard plays one device. Devices exchange only per-channel numbers: counts and sums for
     the mean, then sums of squared deviations for the variance (two passes, as in
-    `batchnorm_forward`). The result equals `batchnorm_forward` on the concatenated batch.
+    `batch_norm_forward`). The result equals `batch_norm_forward` on the concatenated batch.
 
     Parameters
     ----------
@@ -608,7 +608,7 @@ def sync_batchnorm_forward(
     Raises
     ------
     TypeError, ValueError
-        As `batchnorm_forward`, for any shard; ValueError if ``shards`` is empty or the shards
+        As `batch_norm_forward`, for any shard; ValueError if ``shards`` is empty or the shards
         disagree in shape.
 
     Equations
@@ -623,8 +623,8 @@ def sync_batchnorm_forward(
     Examples
     --------
     >>> x = np.arange(8.0).reshape(4, 2)
-    >>> outs, _ = sync_batchnorm_forward([x[:1], x[1:]])
-    >>> np.allclose(np.concatenate(outs), batchnorm_forward(x)[0])
+    >>> outs, _ = sync_batch_norm_forward([x[:1], x[1:]])
+    >>> np.allclose(np.concatenate(outs), batch_norm_forward(x)[0])
     True
     """
     if len(shards) == 0:
@@ -661,10 +661,10 @@ def sync_batchnorm_forward(
     return outs, SyncBatchNormCache(x_hats, inv_std, gamma, mean, var, m)
 
 
-def sync_batchnorm_backward(
+def sync_batch_norm_backward(
     douts: list[np.ndarray], cache: SyncBatchNormCache
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    r"""Gradients of `sync_batchnorm_forward`: all-reduce two sums, then a local formula.
+    r"""Gradients of `sync_batch_norm_forward`: all-reduce two sums, then a local formula.
 
     Parameters
     ----------
@@ -682,7 +682,7 @@ def sync_batchnorm_backward(
     Raises
     ------
     TypeError, ValueError
-        As `batchnorm_backward`, for any shard, or if the number of gradients is not K.
+        As `batch_norm_backward`, for any shard, or if the number of gradients is not K.
 
     Equations
     ---------
@@ -695,8 +695,8 @@ def sync_batchnorm_backward(
     Examples
     --------
     >>> x = np.arange(8.0).reshape(4, 2)
-    >>> _, cache = sync_batchnorm_forward([x[:2], x[2:]], np.ones(2), np.zeros(2))
-    >>> dxs, dgamma, dbeta = sync_batchnorm_backward([np.ones((2, 2)), np.ones((2, 2))], cache)
+    >>> _, cache = sync_batch_norm_forward([x[:2], x[2:]], np.ones(2), np.zeros(2))
+    >>> dxs, dgamma, dbeta = sync_batch_norm_backward([np.ones((2, 2)), np.ones((2, 2))], cache)
     >>> dbeta
     array([4., 4.])
     """

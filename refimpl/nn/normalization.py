@@ -120,15 +120,15 @@ class _BatchNorm(Module):
         x = self._check_input(x)
         gamma, beta = _data(self.weight), _data(self.bias)
         if self.training or not self.track_running_stats:
-            out, self._cache = F.batchnorm_forward(x, gamma, beta, self.eps)
-            self._backward_fn = F.batchnorm_backward
+            out, self._cache = F.batch_norm_forward(x, gamma, beta, self.eps)
+            self._backward_fn = F.batch_norm_backward
             if self.training and self.track_running_stats:
                 self._update_running_stats(self._cache.mean, self._cache.var, x.size // x.shape[1])
         else:
-            out, self._cache = F.batchnorm_eval_forward(
+            out, self._cache = F.batch_norm_eval_forward(
                 x, self.running_mean, self.running_var, gamma, beta, self.eps
             )
-            self._backward_fn = F.batchnorm_eval_backward
+            self._backward_fn = F.batch_norm_eval_backward
         return out
 
     def _update_running_stats(self, batch_mean, batch_var, count: int) -> None:
@@ -158,7 +158,7 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization of ``(N, C)`` or ``(N, C, L)`` input, per channel ``C``.
 
-    See `_BatchNorm` for the parameters and `refimpl.functional.batchnorm_forward` for the math.
+    See `_BatchNorm` for the parameters and `refimpl.functional.batch_norm_forward` for the math.
 
     Examples
     --------
@@ -174,7 +174,7 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch normalization of ``(N, C, H, W)`` input, per channel over ``N, H, W``.
 
-    See `_BatchNorm` for the parameters and `refimpl.functional.batchnorm_forward` for the math.
+    See `_BatchNorm` for the parameters and `refimpl.functional.batch_norm_forward` for the math.
 
     Examples
     --------
@@ -210,7 +210,7 @@ class SyncBatchNorm(_BatchNorm):
     returns lists too); the statistics are those
     of all shards together. This simulation uses two all-reduces of per-channel sums in the
     forward pass (the sum, then the squared deviations from the global mean) and one in the
-    backward pass; see `refimpl.functional.sync_batchnorm_forward`. PyTorch's ``SyncBatchNorm``
+    backward pass; see `refimpl.functional.sync_batch_norm_forward`. PyTorch's ``SyncBatchNorm``
     instead all-gathers each device's mean, inverse standard deviation and count once and
     combines them with the parallel-variance formula. The result, the gradients and the running
     statistics equal those of `BatchNorm1d`/`BatchNorm2d` on the concatenated batch, which is
@@ -240,14 +240,14 @@ class SyncBatchNorm(_BatchNorm):
         shards = [self._check_input(shard) for shard in shards]
         gamma, beta = _data(self.weight), _data(self.bias)
         if self.training or not self.track_running_stats:
-            outs, self._cache = F.sync_batchnorm_forward(shards, gamma, beta, self.eps)
-            self._backward_fn = F.sync_batchnorm_backward
+            outs, self._cache = F.sync_batch_norm_forward(shards, gamma, beta, self.eps)
+            self._backward_fn = F.sync_batch_norm_backward
             if self.training and self.track_running_stats:
                 cache = self._cache
                 self._update_running_stats(cache.mean, cache.var, cache.count)
         else:
             results = [
-                F.batchnorm_eval_forward(
+                F.batch_norm_eval_forward(
                     shard, self.running_mean, self.running_var, gamma, beta, self.eps
                 )
                 for shard in shards
@@ -260,7 +260,7 @@ class SyncBatchNorm(_BatchNorm):
     @staticmethod
     def _eval_backward(douts: list[np.ndarray], caches: list) -> tuple:
         grads = [
-            F.batchnorm_eval_backward(dout, cache)
+            F.batch_norm_eval_backward(dout, cache)
             for dout, cache in zip(douts, caches, strict=True)
         ]
         dxs = [dx for dx, _, _ in grads]

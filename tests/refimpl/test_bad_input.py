@@ -66,7 +66,7 @@ def test_integer_input_is_a_type_error(name):
 @pytest.mark.parametrize(
     ("forward", "args"),
     [
-        (F.batchnorm_forward, ()),
+        (F.batch_norm_forward, ()),
         (F.layer_norm_forward, (3,)),
         (F.group_norm_forward, (1,)),
         (F.linear_forward, (np.ones((2, 3)),)),
@@ -120,7 +120,7 @@ def test_wrong_number_of_dimensions(module, shape, message):
 
 def test_functional_batchnorm_needs_a_channel_axis():
     with pytest.raises(ValueError, match="at least 2 dimensions"):
-        F.batchnorm_forward(valid_input(5))
+        F.batch_norm_forward(valid_input(5))
 
 
 @pytest.mark.parametrize(
@@ -142,9 +142,9 @@ def test_wrong_channel_or_feature_count(module, shape, message):
 def test_parameters_of_the_wrong_shape_do_not_broadcast():
     x = valid_input((4, 3))
     with pytest.raises(ValueError, match=r"gamma must have shape \(3,\), got \(1,\)"):
-        F.batchnorm_forward(x, np.ones(1), np.zeros(3))
+        F.batch_norm_forward(x, np.ones(1), np.zeros(3))
     with pytest.raises(ValueError, match=r"beta must have shape \(3,\), got \(\)"):
-        F.batchnorm_forward(x, np.ones(3), np.float64(0.0))
+        F.batch_norm_forward(x, np.ones(3), np.float64(0.0))
 
 
 def test_upstream_gradient_of_the_wrong_shape():
@@ -173,7 +173,7 @@ def test_one_value_per_channel_in_training(module, shape):
 
 def test_one_value_per_channel_functional_and_sync():
     with pytest.raises(ValueError, match=ONE_VALUE):
-        F.batchnorm_forward(valid_input((1, 4)))
+        F.batch_norm_forward(valid_input((1, 4)))
     with pytest.raises(ValueError, match=ONE_VALUE):
         SyncBatchNorm(4)([valid_input((1, 4))])
     SyncBatchNorm(4)([valid_input((1, 4)), valid_input((1, 4))])  # two devices: 2 values
@@ -202,7 +202,7 @@ def test_eps_must_be_positive(eps):
         with pytest.raises(ValueError, match="eps must be a positive number"):
             make()
     with pytest.raises(ValueError, match="eps must be a positive number"):
-        F.batchnorm_forward(valid_input((4, 3)), eps=eps)
+        F.batch_norm_forward(valid_input((4, 3)), eps=eps)
     with pytest.raises(ValueError, match="eps must be a positive number"):
         F.layer_norm_forward(valid_input((4, 3)), 3, eps=eps)
 
@@ -307,16 +307,16 @@ def test_float32_overflow_is_reported_not_returned_as_nan():
     x = np.full((4, 2), 1e30, dtype=np.float32)
     x[0] = -1e30
     with pytest.raises(ValueError, match="too large for float32"):
-        F.batchnorm_forward(x)
+        F.batch_norm_forward(x)
 
 
 def test_non_finite_functional_input_and_sync_shards():
     x = valid_input((4, 3))
     x[1, 2] = np.nan
     with pytest.raises(ValueError, match="x contains NaN"):
-        F.batchnorm_forward(x)
+        F.batch_norm_forward(x)
     with pytest.raises(ValueError, match="contains NaN"):
-        F.sync_batchnorm_forward([valid_input((2, 3)), x])
+        F.sync_batch_norm_forward([valid_input((2, 3)), x])
     with pytest.raises(ValueError, match="logits contains NaN"):
         CrossEntropyLoss()(x, np.zeros(4, dtype=int))
 

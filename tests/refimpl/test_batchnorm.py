@@ -52,14 +52,14 @@ def test_functional_gradients(rng, shape):
         "gamma": 1 + rng.standard_normal(c),
         "beta": rng.standard_normal(c),
     }
-    errors = check_function_gradients(F.batchnorm_forward, F.batchnorm_backward, inputs, rng)
+    errors = check_function_gradients(F.batch_norm_forward, F.batch_norm_backward, inputs, rng)
     assert set(errors) == {"x", "gamma", "beta"}
     assert max(errors.values()) < TOL, errors
 
 
 def test_functional_gradients_without_affine(rng):
     inputs = {"x": unstandardized(rng, (5, 3, 2)), "gamma": None, "beta": None}
-    errors = check_function_gradients(F.batchnorm_forward, F.batchnorm_backward, inputs, rng)
+    errors = check_function_gradients(F.batch_norm_forward, F.batch_norm_backward, inputs, rng)
     assert errors["x"] < TOL
 
 
@@ -73,7 +73,7 @@ def test_eval_functional_gradients(rng, shape):
     }
     constants = {"running_mean": rng.standard_normal(c), "running_var": 1 + rng.random(c)}
     errors = check_function_gradients(
-        F.batchnorm_eval_forward, F.batchnorm_eval_backward, inputs, rng, constants
+        F.batch_norm_eval_forward, F.batch_norm_eval_backward, inputs, rng, constants
     )
     assert max(errors.values()) < TOL, errors
 
@@ -106,8 +106,8 @@ def test_compact_backward_matches_chain_rule(rng):
     x = unstandardized(rng, (5, 3, 2, 2))
     gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
     dy = rng.standard_normal(x.shape)
-    out, cache = F.batchnorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = F.batchnorm_backward(dy, cache)
+    out, cache = F.batch_norm_forward(x, gamma, beta)
+    dx, dgamma, dbeta = F.batch_norm_backward(dy, cache)
     ref_out, ref_dx, ref_dgamma, ref_dbeta = batchnorm_by_chain_rule(x, gamma, beta, dy)
     np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-12)
@@ -119,8 +119,8 @@ def test_input_gradient_is_orthogonal_to_shift_and_scale(rng):
     # BN's output ignores a per-channel shift of x, and (for eps -> 0) a per-channel scale:
     # dx sums to 0 per channel and is orthogonal to x̂ per channel.
     x = unstandardized(rng, (8, 3, 2))
-    _, cache = F.batchnorm_forward(x, np.ones(3), np.zeros(3), eps=1e-14)
-    dx, _, _ = F.batchnorm_backward(rng.standard_normal(x.shape), cache)
+    _, cache = F.batch_norm_forward(x, np.ones(3), np.zeros(3), eps=1e-14)
+    dx, _, _ = F.batch_norm_backward(rng.standard_normal(x.shape), cache)
     np.testing.assert_allclose(dx.sum(axis=(0, 2)), 0.0, atol=1e-12)
     np.testing.assert_allclose((dx * cache.x_hat).sum(axis=(0, 2)), 0.0, atol=1e-11)
 
@@ -155,7 +155,7 @@ def test_initial_state_matches_pytorch():
 
 def test_normalizes_with_biased_variance(rng):
     x = unstandardized(rng, (4, 2))
-    out, cache = F.batchnorm_forward(x, eps=1e-5)
+    out, cache = F.batch_norm_forward(x, eps=1e-5)
     np.testing.assert_allclose(cache.var, x.var(axis=0, ddof=0), rtol=1e-13)
     np.testing.assert_allclose(out, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-12)
 
@@ -233,14 +233,14 @@ def test_float32_stays_float32(rng):
 def test_forward_does_not_modify_its_input(rng):
     x = unstandardized(rng, (4, 3, 2))
     copy = x.copy()
-    out, cache = F.batchnorm_forward(x, np.ones(3), np.zeros(3))
-    F.batchnorm_backward(np.ones_like(out), cache)
+    out, cache = F.batch_norm_forward(x, np.ones(3), np.zeros(3))
+    F.batch_norm_backward(np.ones_like(out), cache)
     np.testing.assert_array_equal(x, copy)
     assert not np.shares_memory(out, cache.x_hat)
 
 
 def test_cache_holds_named_fields(rng):
-    _, cache = F.batchnorm_forward(unstandardized(rng, (4, 3, 2)), np.ones(3), np.zeros(3))
+    _, cache = F.batch_norm_forward(unstandardized(rng, (4, 3, 2)), np.ones(3), np.zeros(3))
     assert cache._fields == ("x_hat", "inv_std", "gamma", "mean", "var")
     assert cache.x_hat.shape == (4, 3, 2)
     assert cache.inv_std.shape == cache.mean.shape == cache.var.shape == (3,)
@@ -265,7 +265,7 @@ def test_variance_of_large_mean_plus_noise(rng, dtype, offset, shape, rtol):
     # exact variance of the stored values: shift by a stored value first, then float64
     shifted = x64 - x64.reshape(-1)[0]
     true_var = shifted.var(axis=axes)
-    _, cache = F.batchnorm_forward(x)
+    _, cache = F.batch_norm_forward(x)
     np.testing.assert_allclose(cache.var, true_var, rtol=rtol)
     # the one-pass formula E[x²] − E[x]² cannot do this: the test would catch it
     one_pass = (x * x).mean(axis=axes) - x.mean(axis=axes) ** 2
@@ -274,7 +274,7 @@ def test_variance_of_large_mean_plus_noise(rng, dtype, offset, shape, rtol):
 
 def test_normalized_float32_output_is_standardized(rng):
     x = (1e4 + rng.standard_normal((64, 3, 8, 8))).astype(np.float32)
-    out, _ = F.batchnorm_forward(x)
+    out, _ = F.batch_norm_forward(x)
     out64 = out.astype(np.float64)
     np.testing.assert_allclose(out64.mean(axis=(0, 2, 3)), 0.0, atol=2e-3)
     np.testing.assert_allclose(out64.var(axis=(0, 2, 3)), 1.0, atol=1e-3)
@@ -296,7 +296,7 @@ def trained_bn(rng, num_features, make_input):
 def test_fold_into_linear(rng, bias):
     linear = Linear(5, 4, bias=bias, rng=rng)
     bn = trained_bn(rng, 4, lambda: linear(unstandardized(rng, (16, 5))))
-    weight, folded_bias = F.fold_batchnorm(
+    weight, folded_bias = F.fold_batch_norm(
         linear.weight.data,
         None if linear.bias is None else linear.bias.data,
         bn.running_mean,
@@ -312,7 +312,7 @@ def test_fold_into_linear(rng, bias):
 def test_fold_into_conv2d(rng):
     conv = Conv2d(3, 4, 3, stride=2, padding=1, rng=rng)
     bn = trained_bn(rng, 4, lambda: conv(unstandardized(rng, (4, 3, 6, 6))))
-    weight, bias = F.fold_batchnorm(
+    weight, bias = F.fold_batch_norm(
         conv.weight.data,
         conv.bias.data,
         bn.running_mean,
@@ -337,10 +337,10 @@ def test_sync_batchnorm_equals_full_batch(rng, sizes):
     shards = np.split(x, np.cumsum(sizes)[:-1])
     dy_shards = np.split(dy, np.cumsum(sizes)[:-1])
 
-    outs, sync_cache = F.sync_batchnorm_forward(shards, gamma, beta)
-    dxs, sync_dgamma, sync_dbeta = F.sync_batchnorm_backward(dy_shards, sync_cache)
-    out, cache = F.batchnorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = F.batchnorm_backward(dy, cache)
+    outs, sync_cache = F.sync_batch_norm_forward(shards, gamma, beta)
+    dxs, sync_dgamma, sync_dbeta = F.sync_batch_norm_backward(dy_shards, sync_cache)
+    out, cache = F.batch_norm_forward(x, gamma, beta)
+    dx, dgamma, dbeta = F.batch_norm_backward(dy, cache)
 
     np.testing.assert_allclose(np.concatenate(outs), out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(np.concatenate(dxs), dx, rtol=1e-10, atol=1e-12)
@@ -393,11 +393,11 @@ def test_sync_batchnorm_gradients(rng):
     sizes = (1, 3, 2)
 
     def forward(x, gamma, beta):
-        outs, cache = F.sync_batchnorm_forward(split_rows(x, sizes), gamma, beta)
+        outs, cache = F.sync_batch_norm_forward(split_rows(x, sizes), gamma, beta)
         return np.concatenate(outs), cache
 
     def backward(dout, cache):
-        dxs, dgamma, dbeta = F.sync_batchnorm_backward(split_rows(dout, sizes), cache)
+        dxs, dgamma, dbeta = F.sync_batch_norm_backward(split_rows(dout, sizes), cache)
         return np.concatenate(dxs), dgamma, dbeta
 
     inputs = {

@@ -92,8 +92,8 @@ def test_batchnorm_without_the_mean_term_fails(rng):
 def test_all_ones_upstream_gradient_would_hide_that_bug(rng):
     # Why dy must be random: for BN, the true dx of sum(y) is exactly 0 ...
     x = 3 + 5 * rng.standard_normal((6, 3))
-    _, cache = F.batchnorm_forward(x, np.ones(3), np.zeros(3))
-    dx, _, _ = F.batchnorm_backward(np.ones_like(x), cache)
+    _, cache = F.batch_norm_forward(x, np.ones(3), np.zeros(3))
+    dx, _, _ = F.batch_norm_backward(np.ones_like(x), cache)
     np.testing.assert_allclose(dx, 0.0, atol=1e-15)
     # ... and a backward that returns zeros for every dy would match it.
 
@@ -131,10 +131,10 @@ def test_function_checker_reports_each_input(rng):
 
 def test_function_checker_catches_a_wrong_backward(rng):
     def wrong_backward(dout, cache):
-        dx, dgamma, dbeta = F.batchnorm_backward(dout, cache)
+        dx, dgamma, dbeta = F.batch_norm_backward(dout, cache)
         return dx, dgamma, 1.01 * dbeta
 
     inputs = {"x": rng.standard_normal((5, 2)), "gamma": np.ones(2), "beta": np.zeros(2)}
-    errors = check_function_gradients(F.batchnorm_forward, wrong_backward, inputs, rng)
+    errors = check_function_gradients(F.batch_norm_forward, wrong_backward, inputs, rng)
     assert errors["x"] < 1e-7 and errors["gamma"] < 1e-7
     assert errors["beta"] > 1e-3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from refimpl.figures.home import synthetic_batch
-from refimpl.functional import batchnorm_forward
+from refimpl.functional import batch_norm_forward
 
 
 def skewness(values: np.ndarray) -> np.ndarray:
@@ -15,7 +15,7 @@ def skewness(values: np.ndarray) -> np.ndarray:
 
 def test_features_start_apart_and_end_centred_with_the_same_shape():
     x = synthetic_batch(np.random.default_rng(0))
-    y, _ = batchnorm_forward(x, gamma=np.ones(3), beta=np.zeros(3))
+    y, _ = batch_norm_forward(x, gamma=np.ones(3), beta=np.zeros(3))
     # before: locations and spreads differ a lot
     assert np.ptp(x.mean(axis=0)) > 5 and x.std(axis=0).max() / x.std(axis=0).min() > 4
     # after: every feature centred at 0 with unit variance (up to eps)

@@ -142,7 +142,7 @@ def test_folding_into_linear_and_conv2d_is_exact(bias):
     linear = Linear(16, 8, bias=bias, rng=rng)
     bn = _trained_pair(linear, BatchNorm1d(8), rng, (32, 16))
     b = None if linear.bias is None else linear.bias.data
-    W, b_folded = F.fold_batchnorm(
+    W, b_folded = F.fold_batch_norm(
         linear.weight.data, b, bn.running_mean, bn.running_var, bn.weight.data, bn.bias.data
     )
     x = rng.normal(size=(5, 16))
@@ -151,7 +151,7 @@ def test_folding_into_linear_and_conv2d_is_exact(bias):
     conv = Conv2d(3, 4, kernel_size=3, padding=1, bias=bias, rng=rng)
     bn = _trained_pair(conv, BatchNorm2d(4), rng, (8, 3, 6, 6))
     b = None if conv.bias is None else conv.bias.data
-    W, b_folded = F.fold_batchnorm(
+    W, b_folded = F.fold_batch_norm(
         conv.weight.data, b, bn.running_mean, bn.running_var, bn.weight.data, bn.bias.data
     )
     x = rng.normal(size=(2, 3, 6, 6))
@@ -172,7 +172,7 @@ def test_folding_matches_pytorch_fusion(torch):
         bn.running_mean.copy_(torch.from_numpy(rng.normal(size=4)))
         bn.running_var.copy_(torch.from_numpy(rng.uniform(0.5, 2, 4)))
     fused = fuse_conv_bn_eval(conv.eval(), bn.eval())
-    W, b = F.fold_batchnorm(
+    W, b = F.fold_batch_norm(
         *(t.detach().numpy() for t in (conv.weight, conv.bias, bn.running_mean, bn.running_var)),
         bn.weight.detach().numpy(),
         bn.bias.detach().numpy(),
@@ -191,8 +191,8 @@ def test_folding_through_a_relu_fails_and_into_the_next_layer_works():
     gamma, beta = rng.uniform(-2.0, 2.0, 5), rng.normal(size=5)
     x = rng.normal(size=(100, 6))
     h = np.maximum(x @ W1.T + b1, 0)
-    reference = F.batchnorm_eval_forward(h, mean, var, gamma, beta)[0] @ W2.T + b2
-    W1_f, b1_f = F.fold_batchnorm(W1, b1, mean, var, gamma, beta)
+    reference = F.batch_norm_eval_forward(h, mean, var, gamma, beta)[0] @ W2.T + b2
+    W1_f, b1_f = F.fold_batch_norm(W1, b1, mean, var, gamma, beta)
     wrong = np.maximum(x @ W1_f.T + b1_f, 0) @ W2.T + b2
     assert np.abs(wrong - reference).max() > 1.0
     s = gamma / np.sqrt(var + 1e-5)
@@ -227,7 +227,7 @@ def test_a_batch_of_two_becomes_signs():
     """Page "limits", section "A batch of two": every normalized feature is ±1."""
     rng = np.random.default_rng(0)
     for _ in range(20):
-        out, _ = F.batchnorm_forward(rng.normal(5.0, 3.0, size=(2, 4)))
+        out, _ = F.batch_norm_forward(rng.normal(5.0, 3.0, size=(2, 4)))
         assert np.allclose(np.abs(out), 1.0, atol=1e-3)
 
 
@@ -261,13 +261,13 @@ def test_sync_bn_equals_full_batch_bn():
     x = rng.normal(2.0, 3.0, size=(32, 4))
     dout = rng.normal(size=x.shape)
     gamma, beta = rng.uniform(0.5, 2.0, 4), rng.normal(size=4)
-    full, cache = F.batchnorm_forward(x, gamma, beta)
-    synced, sync_cache = F.sync_batchnorm_forward(np.split(x, 4), gamma, beta)
+    full, cache = F.batch_norm_forward(x, gamma, beta)
+    synced, sync_cache = F.sync_batch_norm_forward(np.split(x, 4), gamma, beta)
     assert np.allclose(np.concatenate(synced), full, atol=1e-12)
-    dx = F.batchnorm_backward(dout, cache)[0]
-    dx_sync = F.sync_batchnorm_backward(np.split(dout, 4), sync_cache)[0]
+    dx = F.batch_norm_backward(dout, cache)[0]
+    dx_sync = F.sync_batch_norm_backward(np.split(dout, 4), sync_cache)[0]
     assert np.allclose(np.concatenate(dx_sync), dx, atol=1e-12)
-    local = np.concatenate([F.batchnorm_forward(s, gamma, beta)[0] for s in np.split(x, 4)])
+    local = np.concatenate([F.batch_norm_forward(s, gamma, beta)[0] for s in np.split(x, 4)])
     assert np.abs(local - full).max() > 0.1
 
 
@@ -306,7 +306,7 @@ def test_rnn_preactivation_spread_grows_then_settles():
 
 def _normalize(kind: str, x: np.ndarray) -> np.ndarray:
     if kind == "batch":
-        return F.batchnorm_forward(x)[0]
+        return F.batch_norm_forward(x)[0]
     if kind == "layer":
         return F.layer_norm_forward(x, x.shape[1:])[0]
     if kind == "instance":

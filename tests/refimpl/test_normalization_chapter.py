@@ -15,7 +15,7 @@ from refimpl.data import StandardScaler, load_digits_splits
 from refimpl.experiments import normalization as experiments
 from refimpl.figures import FIGURES
 from refimpl.figures import normalization as figures
-from refimpl.functional import batchnorm_backward, batchnorm_forward
+from refimpl.functional import batch_norm_backward, batch_norm_forward
 from refimpl.gradcheck import check_function_gradients
 from refimpl.nn import BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Linear, Sequential, Sigmoid
 from refimpl.optim import SGD
@@ -280,7 +280,7 @@ def test_four_steps_and_the_visible_effect_of_eps_on_a_tiny_variance():
     mu = x.mean(axis=0)
     var = ((x - mu) ** 2).mean(axis=0)
     y = (x - mu) / np.sqrt(var + 1e-5)
-    np.testing.assert_allclose(y, batchnorm_forward(x, np.ones(3), np.zeros(3))[0], atol=1e-15)
+    np.testing.assert_allclose(y, batch_norm_forward(x, np.ones(3), np.zeros(3))[0], atol=1e-15)
     variance = y.var(axis=0)
     assert variance[1] < 0.999 and (variance[[0, 2]] > 0.9999).all()
 
@@ -288,15 +288,15 @@ def test_four_steps_and_the_visible_effect_of_eps_on_a_tiny_variance():
 def test_identity_recovery():
     rng = np.random.default_rng(1)
     x = rng.normal(loc=[5.0, -3.0, 0.0], scale=[2.0, 0.1, 10.0], size=(16, 3))
-    _, cache = batchnorm_forward(x, np.ones(3), np.zeros(3), eps=1e-5)
-    y, _ = batchnorm_forward(x, np.sqrt(cache.var + 1e-5), cache.mean, eps=1e-5)
+    _, cache = batch_norm_forward(x, np.ones(3), np.zeros(3), eps=1e-5)
+    y, _ = batch_norm_forward(x, np.sqrt(cache.var + 1e-5), cache.mean, eps=1e-5)
     np.testing.assert_allclose(y, x, atol=1e-12)
 
 
 def test_eps_avoids_nan_for_constant_pixels():
     X = load_digits_splits(seed=0).X_train[:64]
     assert (X.var(axis=0) == 0).any()
-    y, _ = batchnorm_forward(X, np.ones(64), np.zeros(64), eps=1e-5)
+    y, _ = batch_norm_forward(X, np.ones(64), np.zeros(64), eps=1e-5)
     assert np.isfinite(y).all()
     assert (y[:, X.var(axis=0) == 0] == 0).all()
 
@@ -318,17 +318,17 @@ def test_backward_gradcheck_and_properties():
         "gamma": rng.standard_normal(4),
         "beta": rng.standard_normal(4),
     }
-    errors = check_function_gradients(batchnorm_forward, batchnorm_backward, inputs, rng)
+    errors = check_function_gradients(batch_norm_forward, batch_norm_backward, inputs, rng)
     assert max(errors.values()) < 1e-7
-    _, cache = batchnorm_forward(inputs["x"], inputs["gamma"], inputs["beta"])
+    _, cache = batch_norm_forward(inputs["x"], inputs["gamma"], inputs["beta"])
     dy = rng.standard_normal((8, 4))
-    dx = batchnorm_backward(dy, cache)[0]
+    dx = batch_norm_backward(dy, cache)[0]
     assert np.abs(dx.sum(axis=0)).max() < 1e-12
     # Σ x̂ dx is not exactly 0 but γ s ε/(σ²+ε) Σ dy x̂
     s = 1 / np.sqrt(cache.var + 1e-5)
     predicted = inputs["gamma"] * s * 1e-5 / (cache.var + 1e-5) * (dy * cache.x_hat).sum(axis=0)
     np.testing.assert_allclose((cache.x_hat * dx).sum(axis=0), predicted, rtol=1e-6, atol=1e-14)
-    dx_ones = batchnorm_backward(np.ones((8, 4)), cache)[0]
+    dx_ones = batch_norm_backward(np.ones((8, 4)), cache)[0]
     assert np.abs(dx_ones).max() < 1e-12
 
 

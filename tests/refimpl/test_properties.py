@@ -56,7 +56,7 @@ def rounding_tolerance(x, var, axes):
 @SETTINGS
 @given(batches())
 def test_batchnorm_output_has_mean_zero_and_unit_biased_variance(x):
-    out, cache = F.batchnorm_forward(x, eps=EPS)
+    out, cache = F.batch_norm_forward(x, eps=EPS)
     axes = channel_axes(x)
     var = x.var(axis=axes)
     tolerance = rounding_tolerance(x, var, axes)
@@ -74,14 +74,14 @@ def test_batchnorm_output_has_mean_zero_and_unit_biased_variance(x):
 def test_batchnorm_ignores_positive_scale_and_shift(x, a, b):
     axes = channel_axes(x)
     assume(x.var(axis=axes).min() > 0.1)
-    out, _ = F.batchnorm_forward(x, eps=EPS)
-    scaled, _ = F.batchnorm_forward(a * x + b, eps=EPS)
+    out, _ = F.batch_norm_forward(x, eps=EPS)
+    scaled, _ = F.batch_norm_forward(a * x + b, eps=EPS)
     # exactly: BN_ε(a x + b) = BN_{ε/a²}(x); eps alone makes the two differ, by at most
     # |x̂| · ε/(2σ²) · |1 − 1/a²|
     var_min = x.var(axis=axes).min()
     tolerance = np.abs(out).max() * EPS / (2 * var_min) * abs(1 - 1 / a**2) + 1e-9
     np.testing.assert_allclose(scaled, out, rtol=0, atol=tolerance)
-    same_eps, _ = F.batchnorm_forward(x, eps=EPS / a**2)
+    same_eps, _ = F.batch_norm_forward(x, eps=EPS / a**2)
     np.testing.assert_allclose(scaled, same_eps, rtol=1e-7, atol=1e-8)
 
 
@@ -93,10 +93,10 @@ def test_sync_batchnorm_equals_full_batch(x, seed):
     cuts = np.sort(rng.choice(np.arange(1, n), size=rng.integers(0, n), replace=False))
     gamma, beta = rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape[1])
     dy = rng.standard_normal(x.shape)
-    outs, sync_cache = F.sync_batchnorm_forward(np.split(x, cuts), gamma, beta)
-    dxs, dgamma, dbeta = F.sync_batchnorm_backward(np.split(dy, cuts), sync_cache)
-    out, cache = F.batchnorm_forward(x, gamma, beta)
-    dx, full_dgamma, full_dbeta = F.batchnorm_backward(dy, cache)
+    outs, sync_cache = F.sync_batch_norm_forward(np.split(x, cuts), gamma, beta)
+    dxs, dgamma, dbeta = F.sync_batch_norm_backward(np.split(dy, cuts), sync_cache)
+    out, cache = F.batch_norm_forward(x, gamma, beta)
+    dx, full_dgamma, full_dbeta = F.batch_norm_backward(dy, cache)
     np.testing.assert_allclose(np.concatenate(outs), out, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(np.concatenate(dxs), dx, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(dgamma, full_dgamma, rtol=1e-10, atol=1e-10)
@@ -159,10 +159,10 @@ def test_folded_batchnorm_equals_batchnorm_after_the_layer(seed, conv, has_bias)
             return F.conv2d_forward(x, w, b, stride=(1, 2), padding=1)[0]
         return F.linear_forward(x, w, b)[0]
 
-    expected, _ = F.batchnorm_eval_forward(
+    expected, _ = F.batch_norm_eval_forward(
         layer(weight, bias), running_mean, running_var, gamma, beta, EPS
     )
-    folded_weight, folded_bias = F.fold_batchnorm(
+    folded_weight, folded_bias = F.fold_batch_norm(
         weight, bias, running_mean, running_var, gamma, beta, EPS
     )
     np.testing.assert_allclose(layer(folded_weight, folded_bias), expected, rtol=1e-9, atol=1e-9)

@@ -102,8 +102,8 @@ def test_functional_batchnorm_matches_torch_functional(torch, rng):
     x = unstandardized(rng, (5, 4, 3))
     gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
     dy = rng.standard_normal(x.shape)
-    out, cache = F.batchnorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = F.batchnorm_backward(dy, cache)
+    out, cache = F.batch_norm_forward(x, gamma, beta)
+    dx, dgamma, dbeta = F.batch_norm_backward(dy, cache)
     x_t, g_t, b_t = tensor(torch, x, True), tensor(torch, gamma, True), tensor(torch, beta, True)
     out_t = torch.nn.functional.batch_norm(x_t, None, None, g_t, b_t, training=True, eps=1e-5)
     out_t.backward(tensor(torch, dy))
@@ -122,7 +122,7 @@ def test_folded_batchnorm_matches_torch_conv_then_bn(torch, rng):
         for _ in range(3):
             bn_t(conv_t(tensor(torch, unstandardized(rng, (4, 3, 6, 6)))))
     bn_t.eval()
-    weight, bias = F.fold_batchnorm(
+    weight, bias = F.fold_batch_norm(
         conv_t.weight.detach().numpy(),
         conv_t.bias.detach().numpy(),
         bn_t.running_mean.numpy(),
