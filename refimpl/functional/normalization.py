@@ -226,7 +226,7 @@ def layer_norm_forward(
 
 def layer_norm_backward(
     dout: np.ndarray, cache: LayerNormCache
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of `layer_norm_forward`.
 
     Parameters
@@ -353,7 +353,7 @@ def group_norm_forward(
 
 def group_norm_backward(
     dout: np.ndarray, cache: GroupNormCache
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of `group_norm_forward`.
 
     Parameters
@@ -461,7 +461,7 @@ def instance_norm_forward(
 
 def instance_norm_backward(
     dout: np.ndarray, cache: GroupNormCache
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of `instance_norm_forward` (see `group_norm_backward` with $G = C$).
 
     Parameters

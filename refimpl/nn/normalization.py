@@ -32,7 +32,7 @@ def _data(parameter: Parameter | None) -> np.ndarray | None:
     return None if parameter is None else parameter.data
 
 
-def _add_grad(parameter: Parameter | None, grad: np.ndarray | None) -> None:
+def _add_grad(parameter: Parameter | None, grad: np.ndarray) -> None:
     if parameter is not None:
         parameter.grad += grad
 
@@ -111,7 +111,10 @@ class _BatchNorm(Module):
 
     def _check_input(self, x) -> np.ndarray:
         x = _checks.float_array(x, "input")
-        _checks.check_ndim(x, self._input_ndims, "input")
+        if self._input_ndims:
+            _checks.check_ndim(x, self._input_ndims, "input")
+        else:  # no fixed number of dimensions (SyncBatchNorm): any (N, C, *spatial)
+            _checks.check_min_ndim(x, 2, "input")
         _checks.check_channels(x, self.num_features)
         _checks.check_same_dtype(x, weight=_data(self.weight), running_mean=self.running_mean)
         return x
@@ -226,13 +229,6 @@ class SyncBatchNorm(_BatchNorm):
     >>> np.allclose(np.concatenate(outs), BatchNorm1d(3)(x))
     True
     """
-
-    def _check_input(self, x) -> np.ndarray:
-        x = _checks.float_array(x, "input")
-        _checks.check_min_ndim(x, 2, "input")
-        _checks.check_channels(x, self.num_features)
-        _checks.check_same_dtype(x, weight=_data(self.weight), running_mean=self.running_mean)
-        return x
 
     def forward(self, shards: list[np.ndarray]) -> list[np.ndarray]:
         if not isinstance(shards, list | tuple) or len(shards) == 0:
@@ -460,11 +456,13 @@ class WeightNormLinear(Module):
         Starts at $\lVert v \rVert$, so the initial weight equals ``weight_v``.
     weight_v : Parameter, shape (out_features, in_features)
     bias : Parameter of shape (out_features,), or None
+    weight : ndarray, shape (out_features, in_features)
+        The effective weight $g \, v / \lVert v \rVert$ (read-only, computed when read).
 
     Examples
     --------
     >>> layer = WeightNormLinear(3, 2, rng=np.random.default_rng(0))
-    >>> np.allclose(layer.weight(), layer.weight_v.data)
+    >>> np.allclose(layer.weight, layer.weight_v.data)
     True
     """
 
@@ -487,8 +485,10 @@ class WeightNormLinear(Module):
         self._weight_cache = None
         self._linear_cache = None
 
+    @property
     def weight(self) -> np.ndarray:
-        """The effective weight $g \\, v / \\lVert v \\rVert$, shape ``(out, in)``."""
+        """The effective weight $g \\, v / \\lVert v \\rVert$, shape ``(out, in)``: an attribute, as
+        in PyTorch, computed from ``weight_g`` and ``weight_v`` when read (never stale)."""
         return F.weight_norm_forward(self.weight_v.data, self.weight_g.data)[0]
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -173,7 +173,7 @@ def test_weight_norm_separates_length_and_direction(rng):
 def test_weight_norm_linear_starts_as_linear():
     layer = WeightNormLinear(4, 3, rng=np.random.default_rng(5))
     plain = Linear(4, 3, rng=np.random.default_rng(5))
-    np.testing.assert_allclose(layer.weight(), plain.weight.data, rtol=1e-14)
+    np.testing.assert_allclose(layer.weight, plain.weight.data, rtol=1e-14)
     np.testing.assert_allclose(layer.weight_g.data, np.linalg.norm(plain.weight.data, axis=1))
     x = np.random.default_rng(0).standard_normal((2, 4))
     np.testing.assert_allclose(layer(x), plain(x), rtol=1e-14)
