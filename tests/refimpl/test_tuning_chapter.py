@@ -156,10 +156,25 @@ def median_epochs_to(runs, threshold):
 
 
 def test_halving_reaches_90_percent_with_fewer_epochs(comparison):
-    """tuning-hyperband-anytime: SH needs at most half random's epochs to 0.9, Hyperband fewer."""
+    """tuning-hyperband-anytime and its summary: in the median of the seeds, successive halving
+    and Hyperband reach 0.9 with fewer epochs than random search (the page prints the numbers,
+    scored per epoch for every method)."""
     random = median_epochs_to(comparison["random"], 0.9)
-    assert median_epochs_to(comparison["successive_halving"], 0.9) <= 0.5 * random
-    assert median_epochs_to(comparison["hyperband"], 0.9) <= 0.75 * random
+    assert np.isfinite(random)
+    assert median_epochs_to(comparison["successive_halving"], 0.9) < random
+    assert median_epochs_to(comparison["hyperband"], 0.9) < random
+
+
+def test_every_method_is_scored_after_every_epoch(comparison):
+    """Pages "hyperband" and "bayesian": one scoring rule, every epoch trained counts."""
+    for runs in comparison.values():
+        for run in runs:
+            spent = run["evaluations"][-1]["epochs_spent"]
+            assert list(run["epochs"]) == list(range(1, spent + 1))
+            trained = sum(len(curve) for curve in run["curves"].values())
+            assert trained == spent  # each epoch of each trial scored once
+            best = np.nanmax(np.concatenate(list(run["curves"].values())))
+            assert run["best"][-1] == best
 
 
 def test_many_random_settings_are_good_and_halving_sees_more(comparison):
@@ -169,19 +184,6 @@ def test_many_random_settings_are_good_and_halving_sees_more(comparison):
     for method in ("successive_halving", "hyperband"):
         for run, random in zip(comparison[method], comparison["random"], strict=True):
             assert run["n_configs"] >= 3 * random["n_configs"]
-
-
-def test_hyperband_hedges_against_the_worst_seed(comparison):
-    """Page "hyperband": Hyperband's worst seed is better than successive halving's worst."""
-    worst = {
-        method: (
-            max(experiments.epochs_to_reach(run, 0.9) for run in comparison[method]),
-            min(experiments.best_within(run, run["epoch_budget"]) for run in comparison[method]),
-        )
-        for method in ("successive_halving", "hyperband")
-    }
-    assert worst["hyperband"][0] < worst["successive_halving"][0]
-    assert worst["hyperband"][1] > worst["successive_halving"][1] + 0.01
 
 
 def test_final_scores_are_level_except_grid(comparison):
@@ -221,7 +223,10 @@ def test_the_command_line_repeats_the_pages_search(comparison):
     from refimpl.search.compare import run_searcher
     from refimpl.search.objective import COMPARISON_SPACE, DigitsMLP
 
-    result = run_searcher("hyperband", DigitsMLP(seed=0, record_test=True), COMPARISON_SPACE, 0)
+    from refimpl.seeds import shifted
+
+    objective = DigitsMLP(seed=shifted(0), split_seed=shifted(0), record_test=True)
+    result = run_searcher("hyperband", objective, COMPARISON_SPACE, shifted(0))
     page = comparison["hyperband"][0]["evaluations"]
     assert [(e.trial, e.budget, e.score) for e in result.evaluations] == [
         (e["trial"], e["budget"], e["score"]) for e in page
