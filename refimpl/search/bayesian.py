@@ -3,9 +3,10 @@ r"""Bayesian optimization through Optuna: the TPE sampler and the median pruner,
 `tpe_search` runs the same objective as the other searchers (``objective(config, budget)``,
 resumable) with Optuna, an existing, maintained engine: `optuna.samplers.TPESampler` proposes
 each configuration from a model of the trials so far, and `optuna.pruners.MedianPruner` stops
-a trial whose validation accuracy after an epoch is below the median of earlier trials at the
-same epoch. The study lives in Optuna's in-memory storage unless a ``storage`` URL (e.g.
-``"sqlite:///study.db"``) is given, in which case several processes can share it.
+a trial whose best validation accuracy so far is below the median of the completed trials at the
+same epoch (once its default 5 startup trials have completed). The study lives in Optuna's
+in-memory storage unless a ``storage`` URL (e.g. ``"sqlite:///study.db"``) is given, in which
+case several processes can share it.
 
 Optuna is imported only when a search runs, so the rest of `refimpl.search` does not need it.
 """
@@ -38,7 +39,7 @@ def make_optuna_objective(recorder: Recorder, space: Space, max_budget: int):
         for epoch in range(1, max_budget + 1):
             score = recorder.evaluate(trial.number, config, epoch)  # resumes the run
             trial.report(score, step=epoch)
-            if trial.should_prune():  # below the median of earlier trials at this epoch
+            if trial.should_prune():  # best so far below the completed trials' median here
                 raise optuna.TrialPruned()
         return score
 
