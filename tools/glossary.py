@@ -35,6 +35,7 @@ class Term:
     id: str
     names: dict[str, list[str]]  # language -> [main name, other spellings...]
     definition: dict[str, str]
+    avoid: tuple[str, ...] = ()  # Korean words that must not stand for this term (ko_avoid)
 
     def name(self, lang: str) -> str:
         return self.names[lang][0]
@@ -53,7 +54,9 @@ def load_terms(path: Path = GLOSSARY_FILE) -> list[Term]:
             if key in seen:
                 raise ValueError(f"glossary: {key!r} appears twice")
             seen.add(key)
-        terms.append(Term(entry["id"], names, entry["definition"]))
+        terms.append(
+            Term(entry["id"], names, entry["definition"], tuple(entry.get("ko_avoid", ())))
+        )
     return terms
 
 

@@ -88,7 +88,7 @@ def batch_noise(lang: str = "ko"):
     text = labels(
         lang,
         ko={
-            "title": "미니배치 통계의 잡음 (digits의 활성화 전 값)",
+            "title": "미니배치 통계의 잡음 (손글씨 숫자 데이터의 활성화 전 값)",
             "size": "배치 크기 B",
             "error": "전체 학습 데이터 통계와의 차이 (RMS)",
             "mean": "평균: |μ_B − μ| / σ",
@@ -169,9 +169,9 @@ def finetune(lang: str = "ko"):
     text = labels(
         lang,
         ko={
-            "title": "고정한 몸통 위에 새 출력층을 미세 조정했을 때 (숫자 5–9, 이미지 100장)",
-            "batch": "BN 학습 모드 (배치 통계, running 통계 갱신)",
-            "frozen": "BN 평가 모드 (running 통계 고정)",
+            "title": "고정한 백본 위에 새 출력층을 미세 조정했을 때 (숫자 5–9, 이미지 100장)",
+            "batch": "BN 학습 모드 (배치 통계, 이동 통계 갱신)",
+            "frozen": "BN 평가 모드 (이동 통계 고정)",
             "size": "미세 조정 배치 크기",
             "accuracy": "테스트 정확도",
             "seed": "점: 시드 하나",
