@@ -1,12 +1,14 @@
 """Gate 2: every page exists in both languages, and each pair has the same shape.
 
 Same shape means: the same sequence of heading levels, the same number of executed code blocks,
-of figures, of display equations and of code blocks in total, and the same navigation.
+of figures, of display equations and of code blocks in total, the same numbers stated in the
+prose, and the same navigation.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
@@ -57,6 +59,50 @@ def test_every_page_has_both_languages():
 @pytest.mark.parametrize(("korean", "english"), page_pairs(), ids=lambda p: str(p))
 def test_page_pair_has_same_structure(korean, english):
     assert source_outline(korean) == source_outline(english)
+
+
+PROSE_FENCE = re.compile(r"^(\s*)(```+|~~~+).*?^\1\2\s*$", re.MULTILINE | re.DOTALL)
+# Comments, link targets, {#anchors} and HTML tags hold no number a reader is told.
+NOT_TOLD = re.compile(r"<!--.*?-->|\]\([^)\s]*\)|\{#[^}]*\}|<[^>\n]*>", re.DOTALL)
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
+
+
+def prose_numbers(text: str) -> Counter:
+    """The numbers a page's prose, tables and math state, outside code blocks.
+
+    Code blocks are compared above, and what executed blocks print is generated. Thousands
+    separators are dropped (1,079 = 1079). Integers up to 10 are left out: either language may
+    write them as words ("zero", "three seeds", "시드 세 개", "한 번") where the other uses digits.
+    """
+    text = NOT_TOLD.sub(" ", PROSE_FENCE.sub("", text))
+    numbers = Counter()
+    for match in NUMBER.finditer(text):
+        value = match.group(0).replace(",", "")
+        if "." in value or int(value) > 10:
+            numbers[value] += 1
+    return numbers
+
+
+@pytest.mark.parametrize(("korean", "english"), page_pairs(), ids=lambda p: str(p))
+def test_page_pair_states_the_same_numbers(korean, english):
+    ko = prose_numbers((DOCS / korean).read_text(encoding="utf-8"))
+    en = prose_numbers((DOCS / english).read_text(encoding="utf-8"))
+    assert ko == en, f"only in {korean}: {dict(ko - en)}; only in {english}: {dict(en - ko)}"
+
+
+def test_prose_numbers_catch_a_doctored_number():
+    page = (DOCS / "tuning" / "hyperband.ko.md").read_text(encoding="utf-8")
+    english = prose_numbers((DOCS / "tuning" / "hyperband.en.md").read_text(encoding="utf-8"))
+    assert "360" in english and prose_numbers(page) == english
+    doctored = page.replace("360", "36", 1)
+    assert prose_numbers(doctored) != english
+    # Generated output, counters and separators are not differences; a changed decimal is.
+    assert prose_numbers("```python\nprint(0.25)\n```\n시드 세 개, 2,000번, $p = 0.5$") == Counter(
+        {"2000": 1, "0.5": 1}
+    )
+    assert prose_numbers("three seeds, 2000 times, $p = 0.05$") != prose_numbers(
+        "시드 세 개, 2,000번, $p = 0.5$"
+    )
 
 
 class _Collector(HTMLParser):
