@@ -96,13 +96,30 @@ class PageVisit:
         # `_route` while the context lives, so waiting for the network to go idle adds a second
         # per page and catches nothing more.
         self.page.goto(url, wait_until="load")
-        # MathJax typesets after load; its startup promise resolves when the page is done.
-        if typeset and self.page.query_selector(".arithmatex"):
-            self.page.wait_for_function("() => window.MathJax && MathJax.startup")
-            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        if typeset:
+            wait_for_math(self.page)
 
     def close(self) -> None:
         self.context.close()
+
+
+def wait_for_math(page) -> None:
+    """Math is typeset in the HTML (KaTeX at build time); wait until its fonts have loaded."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+# Typeset formulas: KaTeX's markup, no KaTeX error, its stylesheet applied and its font loaded.
+UNTYPESET_MATH = """() => {
+    const math = [...document.querySelectorAll('.arithmatex')];
+    if (!math.length) return [];
+    const problems = math.filter(e => !e.querySelector('.katex') || e.querySelector('.katex-error'))
+        .map(e => 'not typeset: ' + e.textContent.slice(0, 60));
+    const family = getComputedStyle(math[0].querySelector('.katex') || math[0]).fontFamily;
+    if (!family.startsWith('KaTeX_Main')) problems.push('KaTeX stylesheet not applied: ' + family);
+    if (![...document.fonts].some(f => f.family.includes('KaTeX_Main') && f.status === 'loaded'))
+        problems.push('KaTeX_Main font not loaded');
+    return problems;
+}"""
 
 
 def _page_paths(built_site) -> list[tuple[str, str]]:
@@ -151,12 +168,7 @@ def test_every_page_loads_cleanly(browser, site_url, built_site):
         url = site_url + _prefix(lang) + path
         visit.errors.clear()
         visit.open(url)
-        raw_math = page.evaluate(
-            "() => [...document.querySelectorAll('.arithmatex')]"
-            ".filter(e => !e.querySelector('mjx-container')).length"
-        )
-        if raw_math:
-            problems.append(f"{url}: {raw_math} formulas were not typeset")
+        problems += [f"{url}: {problem}" for problem in page.evaluate(UNTYPESET_MATH)]
         text = page.inner_text("article")
         if "\\(" in text or "$$" in text:
             problems.append(f"{url}: raw TeX left in the text")
