@@ -53,12 +53,13 @@ def _blank(match: re.Match) -> str:
     return re.sub(r"[^\n]", " ", match.group(0))
 
 
-def prose_lines(text: str, link_text: bool = True) -> str:
-    """The running text of a page, same length and lines as ``text``; the rest blanked out.
+def prose_lines(text: str, link_text: bool = True, headings: bool = True) -> str:
+    """The text of a page a reader reads, same length and lines as ``text``; the rest blanked.
 
-    ``link_text=False`` blanks the text of links too (the glossary links no term inside a link).
+    ``link_text=False`` blanks the text of links, ``headings=False`` headings and admonition
+    titles: the glossary links no term there, so they hold no first use.
     """
-    for pattern in (FENCE, COMMENT, HEADING_OR_TITLE):
+    for pattern in (FENCE, COMMENT) + (() if headings else (HEADING_OR_TITLE,)):
         text = pattern.sub(_blank, text)
     if link_text:
         text = LINK_SYNTAX.sub(
@@ -130,7 +131,8 @@ def missing_first_glosses(source: str, terms=TERMS) -> list[str]:
     A use inside a link's text is not a first use (the glossary links none), but a link followed
     by the English counts: "[드롭아웃](dropout.md)(dropout)".
     """
-    text, with_links = prose_lines(source, link_text=False), prose_lines(source)
+    text = prose_lines(source, link_text=False, headings=False)
+    with_links = prose_lines(source, headings=False)
     spans, link_spans = _glossary_spans(text, terms), _glossary_spans(with_links, terms)
     problems = []
     for term in terms:
@@ -166,7 +168,7 @@ KOREAN_CITATION = re.compile(r"[A-Z][A-Za-z-]+ 외\s*[,(]|[A-Z][A-Za-z-]+ 외 \d
 
 
 def korean_citations(source: str) -> list[str]:
-    text = prose_lines(source)
+    text = prose_lines(source, headings=False)
     return [
         f"line {text.count(chr(10), 0, m.start()) + 1}: '{m.group(0)}' (write 'et al.')"
         for m in KOREAN_CITATION.finditer(text)
@@ -303,7 +305,9 @@ def test_missing_english_at_first_use_is_caught():
         "line 1: 과적합 → 과적합(overfitting)"
     ]
     assert missing_first_glosses("과적합(overfitting)을 봅니다. 과적합입니다.\n") == []
-    # A heading and the 정규화 inside 배치 정규화 are not first uses.
+    # A heading and the 정규화 inside 배치 정규화 are not first uses; a heading is checked for
+    # avoided variants all the same.
+    assert page_avoided_uses("# 체중 감소\n") == ["line 1: '체중 감소' (use '가중치 감소')"]
     assert missing_first_glosses(
         "# 배치 정규화\n\n배치 정규화(batch normalization)를 봅니다.\n"
     ) == []
