@@ -4,11 +4,12 @@ Each figure function takes ``lang`` ("ko" or "en") for its labels and returns a 
 ``Figure``; `FIGURES` maps every figure's name to its function and page, so every figure can be
 regenerated outside the docs build.
 
-During the docs build (``REFIMPL_DOCS_BUILD=1``) drawing is the largest cost of a rebuild after a
-prose edit, so a registered function called by a page keeps the SVG it drew on disk, next to the
-experiment cache, and returns it as a `refimpl.plotting.RenderedFigure` while nothing it could
-depend on has changed: the same arguments, the same source of every ``refimpl`` file and the
-same matplotlib version.
+A registered function draws in the site's light style (`refimpl.plotting.style`). During the
+docs build (``REFIMPL_DOCS_BUILD=1``) it draws the figure twice, in the light and the dark style,
+and returns both SVGs as a `refimpl.plotting.RenderedFigure`. Drawing is the largest cost of a
+rebuild after a prose edit, so both SVGs are kept on disk, next to the experiment cache, and
+reused while nothing they could depend on has changed: the same arguments, the same source of
+every ``refimpl`` file and the same matplotlib version.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pathlib import Path
 import matplotlib
 
 from refimpl.cache import cache_dir, package_digest
-from refimpl.plotting import RenderedFigure, figure_svg, plt
+from refimpl.seeds import seed_offset
+from refimpl.plotting import SCHEMES, RenderedFigure, figure_svg, plt, style
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ def register(name: str, page: str):
     """Register a figure function under ``name`` (unique) as appearing on ``page``.
 
     `FIGURES` keeps the function itself. The function the module gets back draws the same
-    figure, but during the docs build it reuses an SVG drawn earlier from the same code (see the
-    module's docstring).
+    figure in the site's style; during the docs build it returns both schemes' SVGs, reused from
+    an earlier build of the same code (see the module's docstring).
     """
 
     def decorate(draw: Callable) -> Callable:
@@ -56,7 +58,8 @@ def register(name: str, page: str):
         @functools.wraps(draw)
         def draw_for_page(*args, **kwargs):
             if os.environ.get("REFIMPL_DOCS_BUILD") != "1":
-                return draw(*args, **kwargs)
+                with style():
+                    return draw(*args, **kwargs)
             return _rendered(name, draw, args, kwargs)
 
         return draw_for_page
@@ -65,24 +68,31 @@ def register(name: str, page: str):
 
 
 def _rendered(name: str, draw: Callable, args: tuple, kwargs: dict) -> RenderedFigure:
-    """The SVG of ``draw(*args, **kwargs)``, from the disk cache or drawn now and stored."""
-    # every refimpl source file, matplotlib's version and the arguments
-    call = repr((name, args, sorted(kwargs.items())))
+    """The SVGs of ``draw(*args, **kwargs)`` in both schemes, from the disk cache or drawn now."""
+    # every refimpl source file, matplotlib's version, the arguments and the seed offset
+    call = repr((name, args, sorted(kwargs.items()), seed_offset()))
     code = package_digest() + matplotlib.__version__
     key = hashlib.sha256((code + call).encode()).hexdigest()[:24]
-    path = cache_dir() / "figures" / f"{name}-{key}.svg"
-    if path.is_file():
-        return RenderedFigure(name, path.read_text(encoding="utf-8"))
-    fig = draw(*args, **kwargs)
-    try:
-        svg = figure_svg(fig, name)
-    finally:
-        plt.close(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(f"{path}.{os.getpid()}.part")  # written whole, then renamed into place
-    partial.write_text(svg, encoding="utf-8")
-    partial.replace(path)
-    return RenderedFigure(name, svg)
+    paths = {scheme: cache_dir() / "figures" / f"{name}-{key}.{scheme}.svg" for scheme in SCHEMES}
+    if all(path.is_file() for path in paths.values()):
+        return RenderedFigure(name, **{s: p.read_text(encoding="utf-8") for s, p in paths.items()})
+    svgs = {scheme: draw_svg(draw, args, kwargs, scheme) for scheme in SCHEMES}
+    for scheme, path in paths.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(f"{path}.{os.getpid()}.part")  # written whole, then renamed into place
+        partial.write_text(svgs[scheme], encoding="utf-8")
+        partial.replace(path)
+    return RenderedFigure(name, **svgs)
+
+
+def draw_svg(draw: Callable, args: tuple, kwargs: dict, scheme: str) -> str:
+    """Draw a figure in ``scheme``'s style and return its SVG."""
+    with style(scheme):
+        fig = draw(*args, **kwargs)
+        try:
+            return figure_svg(fig)
+        finally:
+            plt.close(fig)
 
 
 def labels(lang: str, ko: dict[str, str], en: dict[str, str]) -> dict[str, str]:
