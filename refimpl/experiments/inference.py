@@ -27,7 +27,6 @@ from threadpoolctl import threadpool_limits
 
 from refimpl import functional as F
 from refimpl.cache import cached
-from refimpl.seeds import rng_for, shifted
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     SELU,
@@ -44,6 +43,7 @@ from refimpl.nn import (
 )
 from refimpl.nn import init as nn_init
 from refimpl.optim import Adam
+from refimpl.seeds import rng_for, shifted
 from refimpl.train import evaluate, fit, iterate_minibatches
 
 __all__ = [

@@ -25,7 +25,6 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
-from refimpl.seeds import rng_for, shifted
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     BatchNorm1d,
@@ -38,6 +37,7 @@ from refimpl.nn import (
 )
 from refimpl.nn import init as nn_init
 from refimpl.optim import SGD
+from refimpl.seeds import rng_for, shifted
 from refimpl.train import evaluate, iterate_minibatches
 
 __all__ = [
@@ -488,9 +488,7 @@ def noisy_batchnorm(
                     optimizer.zero_grad()
                     motion_model.backward(loss_fn.backward())
                     optimizer.step()
-                run = train_classifier(
-                    model, data, lr, epochs, batch_size, rng_for(seed + 1)
-                )
+                run = train_classifier(model, data, lr, epochs, batch_size, rng_for(seed + 1))
                 run["motion"] = float(np.mean(motions))
                 runs.append(run)
             results[norm] = {
@@ -671,9 +669,7 @@ def activation_histograms(
                 for scheme in schemes:
                     # the same weights with and without BN: every Linear of build_mlp draws
                     # from its own stream spawned from this seed
-                    model = build_mlp(
-                        sizes, activation, norm, rng_for(seed), weight_std=scheme
-                    )
+                    model = build_mlp(sizes, activation, norm, rng_for(seed), weight_std=scheme)
                     model.train()
                     outputs, h = [], X
                     for layer in model.layers[:-1]:
@@ -736,9 +732,7 @@ def weight_scale_grid(
         for norm in ("none", "before"):
             accuracy, diverged = [], []
             for scale in scales:
-                model = build_mlp(
-                    sizes, "relu", norm, rng_for(seed), weight_std=float(scale)
-                )
+                model = build_mlp(sizes, "relu", norm, rng_for(seed), weight_std=float(scale))
                 run = train_classifier(
                     model,
                     (X_train, y_train, X_val, y_val),
@@ -782,9 +776,7 @@ def smallest_scale_eps(
     layer_std, accuracy = [], []
     with threadpool_limits(1):
         for eps in eps_values:
-            model = build_mlp(
-                sizes, "relu", "before", rng_for(seed), weight_std=scale
-            )
+            model = build_mlp(sizes, "relu", "before", rng_for(seed), weight_std=scale)
             for layer in model.layers:
                 if isinstance(layer, BatchNorm1d):
                     layer.eps = eps
@@ -881,9 +873,7 @@ def placement_over_seeds(
             losses, accuracies = [], []
             for seed in seeds:
                 model = build_mlp(sizes, "relu", norm, rng_for(seed))
-                run = train_classifier(
-                    model, data, lr, epochs, batch_size, rng_for(seed + 1)
-                )
+                run = train_classifier(model, data, lr, epochs, batch_size, rng_for(seed + 1))
                 losses.append(run["batch_loss"].reshape(epochs, -1).mean(axis=1))
                 accuracies.append(run["val_accuracy"])
             results[norm] = {"train_loss": np.array(losses), "val_accuracy": np.array(accuracies)}

@@ -27,7 +27,6 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
-from refimpl.seeds import rng_for, shifted
 from refimpl.data import DigitsSplits, load_digits_splits
 from refimpl.functional import softmax
 from refimpl.nn import (
@@ -42,6 +41,7 @@ from refimpl.nn import (
 )
 from refimpl.nn import init as nn_init
 from refimpl.optim import SGD, Adam, AdamW, split_decay_groups
+from refimpl.seeds import rng_for, shifted
 from refimpl.train import fit, iterate_minibatches, mlp
 
 __all__ = [
@@ -357,7 +357,8 @@ def bn_weight_norm(
         ``step``: shape (T + 1,), 0..T; ``norm``: shape (L, T + 1), $\lVert W_\ell\rVert_F$ of
         each of the L weights in front of a BatchNorm, before training and after every step;
         ``effective_lr``: the same shape, $\eta_t / \lVert w_c \rVert^2$ averaged over the
-        rows $c$ of $W_\ell$, with $\eta_t$ the learning rate those weights had; ``batch_loss``: shape (T,), the loss of every step;
+        rows $c$ of $W_\ell$, with $\eta_t$ the learning rate those weights had;
+        ``batch_loss``: shape (T,), the loss of every step;
         ``train_mode_logits``: shape (359, 10), the test set through the final model with
         batch statistics; ``test_accuracy``: float, in evaluation mode; ``lr``: $\eta$.
     """
@@ -402,7 +403,7 @@ def bn_weight_norm(
         "step": np.arange(norm.shape[1]),
         "norm": norm,
         # η_eff = η_t / ‖w_c‖², averaged over the output channels c (the rows of W)
-        "effective_lr": (np.array(rates)[None, :, None] / row_norm_squared).mean(axis=2),
+        "effective_lr": (np.array(rates)[:, None] / row_norm_squared).mean(axis=2),
         "batch_loss": np.array(losses),
         "train_mode_logits": train_mode_logits,
         "test_accuracy": accuracy,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from refimpl.cache import cached
-from refimpl.seeds import rng_for, shifted
 from refimpl.search import coarse_to_fine
 from refimpl.search.compare import SEARCHERS, run_searcher
 from refimpl.search.objective import COMPARISON_SPACE, SCRATCH_SPACE, DigitsMLP
 from refimpl.search.space import Space
+from refimpl.seeds import rng_for, shifted
 
 __all__ = [
     "METHODS",

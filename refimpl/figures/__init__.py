@@ -26,8 +26,8 @@ from pathlib import Path
 import matplotlib
 
 from refimpl.cache import cache_dir, package_digest
-from refimpl.seeds import seed_offset
 from refimpl.plotting import SCHEMES, RenderedFigure, figure_svg, plt, style
+from refimpl.seeds import seed_offset
 
 
 @dataclass(frozen=True)

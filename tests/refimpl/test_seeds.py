@@ -4,6 +4,7 @@ the BLAS thread count (issue: "Every claim holds on any machine")."""
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,10 @@ def test_experiments_take_every_seed_from_refimpl_seeds(path):
     problems = []
     for call, name in _calls(ast.parse(path.read_text(encoding="utf-8"))):
         line = f"{path.name}:{call.lineno}: {ast.unparse(call)[:80]}"
-        if name.endswith(("default_rng", "RandomState", "SeedSequence")) or name == "np.random.seed":
+        if (
+            name.endswith(("default_rng", "RandomState", "SeedSequence"))
+            or name == "np.random.seed"
+        ):
             problems.append(f"{line} (use refimpl.seeds.rng_for)")
         seeded = {"load_digits_splits": ("seed",), "DigitsMLP": ("seed", "split_seed")}
         for keyword in seeded.get(name, ()):
@@ -111,7 +115,9 @@ def test_models_that_differ_in_placement_start_from_the_same_weights():
             normalization.build_mlp(sizes, "relu", norm, np.random.default_rng(0), weight_std)
             for norm in ("none", "before", "after", "noisy")
         ]
-        weights = [[m.weight.data for m in model.layers if isinstance(m, Linear)] for model in models]
+        weights = [
+            [m.weight.data for m in model.layers if isinstance(m, Linear)] for model in models
+        ]
         for other in weights[1:]:
             for a, b in zip(weights[0], other, strict=True):
                 np.testing.assert_array_equal(a, b)
@@ -123,5 +129,5 @@ def test_mc_dropout_draws_an_independent_mask_in_every_layer():
     model(regularization.digits().X_test)
     masks = [layer._cache.mask for layer in model.modules() if isinstance(layer, Dropout)]
     assert len(masks) >= 2
-    for a, b in zip(masks, masks[1:]):
+    for a, b in pairwise(masks):
         assert a.shape == b.shape and not np.array_equal(a, b)
