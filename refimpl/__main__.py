@@ -3,7 +3,8 @@
     python -m refimpl figures --list
     python -m refimpl figures [--out DIR] [--lang ko|en] [--only NAME ...]
 
-``figures`` regenerates the site's figures as SVG and PNG files, exactly as the pages draw them.
+``figures`` regenerates the site's figures as SVG and PNG files, exactly as the pages draw them
+(``NAME.LANG.svg``, and ``NAME.LANG.dark.svg`` for the dark scheme).
 ``search`` reruns the hyperparameter searches of the tuning chapter (see ``--help``).
 """
 
@@ -21,8 +22,8 @@ def _figures(args: argparse.Namespace) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from tqdm import tqdm
 
-    from refimpl.figures import load_all
-    from refimpl.plotting import figure_svg, plt
+    from refimpl.figures import draw_svg, load_all
+    from refimpl.plotting import figure_svg, plt, style
 
     figures = load_all()
     if args.list:
@@ -42,12 +43,16 @@ def _figures(args: argparse.Namespace) -> int:
     made = []
     jobs = [(name, lang) for name in names for lang in languages]
     for name, lang in tqdm(jobs, desc="figures", unit="figure", file=sys.stderr):
-        fig = figures[name].draw(lang=lang)
+        draw = figures[name].draw
         svg, png = out / f"{name}.{lang}.svg", out / f"{name}.{lang}.png"
-        svg.write_text(figure_svg(fig, name), encoding="utf-8")
-        fig.savefig(png, dpi=150)
+        dark = out / f"{name}.{lang}.dark.svg"
+        with style():
+            fig = draw(lang=lang)
+            svg.write_text(figure_svg(fig), encoding="utf-8")
+            fig.savefig(png, dpi=150)
         plt.close(fig)
-        made += [svg, png]
+        dark.write_text(draw_svg(draw, (), {"lang": lang}, "dark"), encoding="utf-8")
+        made += [svg, dark, png]
     for path in made:
         print(path)
     return 0
@@ -62,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         default="figures",
-        help="folder to write NAME.LANG.svg/.png into (default: ./figures)",
+        help="folder to write NAME.LANG.svg/.dark.svg/.png into (default: ./figures)",
     )
     figures.add_argument("--lang", choices=["ko", "en"], help="only this language's labels")
     figures.add_argument("--only", metavar="NAME", nargs="+", help="only these figures")

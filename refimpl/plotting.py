@@ -1,19 +1,23 @@
-"""Figure style and output: Korean glyphs, reproducible SVG, and `show` for pages and scripts.
+"""Figure style and output: Korean glyphs, a light and a dark variant, reproducible SVG files.
 
 Every figure on the site is made by matplotlib while the site builds. This module makes that
-output the same on every machine and in every build:
+output the same on every machine and in every build, and readable in both colour schemes:
 
 - Hangul comes from NanumGothic, shipped inside the ``koreanize-matplotlib`` package (a pinned
   dependency), and is used as a fallback after DejaVu Sans, so Latin text, digits and the minus
   sign keep matplotlib's default look;
 - text is written into the SVG as paths, so a browser needs no font to show it;
 - SVGs carry no date and use a fixed salt for their internal ids, so two builds are byte-identical;
-- the background is transparent and the site's style sheet adapts the figure to the dark scheme.
+- every figure is drawn twice, in `STYLES` ``"light"`` and ``"dark"``: the dark one has light
+  ink, a brighter palette and the page's dark background, so nothing is inverted by CSS and a
+  colormap keeps its meaning;
+- nothing is changed on import: the style applies inside `style` only.
 """
 
 from __future__ import annotations
 
-import base64
+import functools
+import hashlib
 import html
 import io
 import os
@@ -22,12 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-if "MPLBACKEND" not in os.environ and not os.environ.get("DISPLAY"):
-    matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
+from cycler import cycler
 from matplotlib import font_manager
 
 
@@ -41,18 +41,26 @@ def korean_font_path() -> Path:
     return Path(spec.origin).parent / "fonts" / "NanumGothic.ttf"
 
 
-def _register_korean_font() -> str:
+@functools.cache
+def korean_font() -> str:
+    """Register NanumGothic with matplotlib (once) and return its family name."""
     path = korean_font_path()
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
 
-KOREAN_FONT = _register_korean_font()
-
-STYLE = {
-    "font.family": ["DejaVu Sans", KOREAN_FONT],
-    "font.size": 10,
+# Sizes are chosen for a phone: the site shows a figure at its natural width, at most the text
+# column; a figure at most 5.5 in (528 CSS px) wide with 10 pt (13.3 px) text keeps its
+# smallest text at 9 px in the 358 px column of a 390 px screen (tests/test_figures_cli.py).
+BASE = {
+    "font.size": 11,
     "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -60,64 +68,149 @@ STYLE = {
     "figure.dpi": 100,
     "figure.facecolor": "none",
     "axes.facecolor": "none",
-    "savefig.facecolor": "none",
+    "savefig.facecolor": "auto",
     "savefig.bbox": "tight",
     "svg.fonttype": "path",
     "svg.hashsalt": "refimpl",
 }
 
-plt.rcParams.update(STYLE)
+# The dark scheme's background (Material's slate: hsl(232, 15%, 14%)), its ink, and a palette of
+# the same ten hues as matplotlib's default, lighter, so each keeps its name ("orange") and reads
+# on the dark background.
+DARK_BACKGROUND = "#1e2029"
+DARK_INK = "#e2e4e9"
+DARK_PALETTE = [
+    "#5aa9e6",  # blue
+    "#ffa94d",  # orange
+    "#63d063",  # green
+    "#ff6b6b",  # red
+    "#b79ce6",  # purple
+    "#c9a08f",  # brown
+    "#f49ad4",  # pink
+    "#a3a7b0",  # grey
+    "#d8d85c",  # olive
+    "#4fd6e6",  # cyan
+]
+
+STYLES = {
+    "light": {**BASE, "text.color": "black"},
+    "dark": {
+        **BASE,
+        "text.color": DARK_INK,
+        "axes.labelcolor": DARK_INK,
+        "axes.edgecolor": "#a3a7b0",
+        "xtick.color": DARK_INK,
+        "ytick.color": DARK_INK,
+        "grid.color": "#c8ccd4",
+        "grid.alpha": 0.25,
+        "patch.edgecolor": DARK_INK,
+        "hatch.color": DARK_INK,
+        "boxplot.flierprops.markeredgecolor": DARK_INK,
+        "boxplot.boxprops.color": DARK_INK,
+        "boxplot.whiskerprops.color": DARK_INK,
+        "boxplot.capprops.color": DARK_INK,
+        "boxplot.medianprops.color": DARK_PALETTE[1],
+        "lines.color": DARK_INK,
+        "axes.prop_cycle": cycler(color=DARK_PALETTE),
+        # a standalone dark SVG (opened full size) is readable on its own
+        "figure.facecolor": DARK_BACKGROUND,
+        "savefig.facecolor": DARK_BACKGROUND,
+    },
+}
+SCHEMES = tuple(STYLES)
 
 
 @contextmanager
-def style():
-    """Apply the site's figure style inside a ``with`` block (it is also set on import)."""
-    with plt.rc_context(STYLE):
+def style(scheme: str = "light"):
+    """Draw and save figures in the site's ``"light"`` or ``"dark"`` style inside this block."""
+    if scheme not in STYLES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    with plt.rc_context({**STYLES[scheme], "font.family": ["DejaVu Sans", korean_font()]}):
         yield
 
 
-def figure_svg(fig, name: str) -> str:
+def ink() -> str:
+    """The colour of text in the current style, for lines that must contrast with the page."""
+    return plt.rcParams["text.color"]
+
+
+def smallest_text(fig) -> float:
+    """The size in points of the smallest visible, non-empty text of ``fig``."""
+    from matplotlib.text import Text
+
+    sizes = [
+        text.get_fontsize()
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    return min(sizes)
+
+
+HANGUL = re.compile(r"[가-힣]")
+
+
+def _korean_in_math(fig) -> None:
+    """Give a label that mixes Hangul and math (``"평균: $\\mu_B$"``) the Korean font.
+
+    Matplotlib typesets such a label with mathtext, whose plain text uses only the label's first
+    font (DejaVu Sans, which has no Hangul); NanumGothic has the Latin letters too.
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        label = text.get_text()
+        if "$" in label and HANGUL.search(label):
+            text.set_fontfamily([korean_font()])
+
+
+def figure_svg(fig) -> str:
     """Render ``fig`` as an SVG string without an XML header, metadata, or random ids.
 
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    name : str
-        A stable name; it prefixes the SVG's internal ids so two figures on a page never share one.
+    Call it inside the `style` the figure was drawn in: the background and the SVG options are
+    read when the figure is saved. The root element records the size of the figure's smallest
+    text in points (``data-text-pt``), for the pages and their tests: text is drawn as paths.
     """
+    _korean_in_math(fig)
     buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": name}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
-    # matplotlib's ids (figure_1, axes_1, glyphs such as DejaVuSans-30, clip paths) repeat
-    # between figures; an inline SVG shares the page's id space, so prefix each id with the name.
-    svg = re.sub(r'(\bid="|xlink:href="#|url\(#)', rf"\g<1>{name}-", svg)
-    return svg
+    svg = svg.replace("<svg", f'<svg data-text-pt="{smallest_text(fig):g}"', 1)
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
 
 
 @dataclass(frozen=True)
 class RenderedFigure:
-    """A registered figure that the docs build has already drawn, as its inline SVG.
+    """A registered figure drawn by the docs build: its SVG in each scheme of `STYLES`.
 
     During the docs build a registered figure function returns one of these instead of a
-    ``Figure`` when an earlier build drew the same figure from the same code (see
-    `refimpl.figures.register`); `show` prints it like a ``Figure``. Outside the docs build the
-    functions always return a ``Figure``.
+    ``Figure`` (see `refimpl.figures.register`); `show` prints it. Outside the docs build the
+    functions return a ``Figure`` drawn in the light style.
     """
 
     name: str
-    svg: str
+    light: str
+    dark: str
 
 
-def show(fig, name: str, alt: str) -> str:
-    """Return a figure for printing: inline HTML in the docs build, else save it and say where.
+# Figure files that `show` has referred to in this process, by file name. The docs build's hook
+# (tools/mkdocs_hooks.py) writes each page's files next to the page.
+FIGURE_FILES: dict[str, str] = {}
+
+
+def figure_file_name(name: str, svg: str) -> str:
+    """``NAME-HASH.svg``: a name that changes whenever the content does, so browsers can cache."""
+    return f"{name}-{hashlib.sha256(svg.encode('utf-8')).hexdigest()[:12]}.svg"
+
+
+def show(fig, name: str, alt: str, caption: str | None = None) -> str:
+    """Return a figure for printing: HTML in the docs build, else save it and say where.
 
     Pages print the result (``print(show(fig, ...))``). During the docs build
-    (``REFIMPL_DOCS_BUILD=1``) the result is an HTML ``<figure>`` holding the SVG; anywhere else
-    the figure is saved as ``NAME.svg`` and ``NAME.png`` in the current folder and the result
-    says so.
+    (``REFIMPL_DOCS_BUILD=1``) ``fig`` is the `RenderedFigure` a registered figure function
+    returned and the result is an HTML ``<figure>``: the light and the dark SVG as images that
+    link to their file, and a caption. Anywhere else the figure is saved as ``NAME.svg`` and
+    ``NAME.png`` in the current folder and the result says so.
 
     Parameters
     ----------
@@ -126,6 +219,8 @@ def show(fig, name: str, alt: str) -> str:
         The figure's name, e.g. ``"home-batch-histogram"``; used for the file names and ids.
     alt : str
         A sentence describing what the figure shows, for readers who cannot see it.
+    caption : str, optional
+        What the figure shows and what to see in it (HTML); ``alt`` if not given.
 
     Returns
     -------
@@ -134,33 +229,57 @@ def show(fig, name: str, alt: str) -> str:
     if isinstance(fig, RenderedFigure):
         if fig.name != name:
             raise ValueError(f"figure {fig.name!r} is shown under another name, {name!r}")
-        return _figure_html(fig.svg, name, alt)
+        return _figure_html(fig, alt, caption or html.escape(alt))
     try:
         if os.environ.get("REFIMPL_DOCS_BUILD") == "1":
-            return _figure_html(figure_svg(fig, name), name, alt)
-        fig.savefig(name + ".svg", metadata={"Date": None})
-        fig.savefig(name + ".png", dpi=150)
+            raise TypeError(
+                f"figure {name!r}: the docs build shows registered figures only "
+                "(refimpl.figures.register), which it draws in both colour schemes"
+            )
+        _korean_in_math(fig)
+        with style():
+            fig.savefig(name + ".svg", metadata={"Date": None})
+            fig.savefig(name + ".png", dpi=150)
         return f"saved {name}.svg and {name}.png"
     finally:
         plt.close(fig)
 
 
-def _figure_html(svg: str, name: str, alt: str) -> str:
-    """The ``<figure>`` element a page shows: the SVG as an image in the page, with ``alt``.
-
-    The SVG travels inside the page as a ``data:`` URL rather than as inline markup: a figure's
-    text is drawn as thousands of path elements, which the search indexer would otherwise parse
-    on every page, and an ``<img>`` carries its ``alt`` text and its size.
-    """
-    # matplotlib gives the size in points; one point is 4/3 CSS pixels
-    width, height = (
-        float(re.search(rf'\b{side}="([\d.]+)pt"', svg).group(1)) * 4 / 3
+def svg_size(svg: str) -> tuple[int, int]:
+    """Width and height of an SVG in CSS pixels (matplotlib writes points; 1 pt = 4/3 px)."""
+    return tuple(
+        round(float(re.search(rf'\b{side}="([\d.]+)pt"', svg).group(1)) * 4 / 3)
         for side in ("width", "height")
     )
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def svg_text_px(svg: str) -> float:
+    """The smallest text of a figure SVG (`figure_svg`), in CSS pixels at its natural size."""
+    return round(float(re.search(r'data-text-pt="([\d.]+)"', svg).group(1)) * 4 / 3, 2)
+
+
+def _figure_html(fig: RenderedFigure, alt: str, caption: str) -> str:
+    """The ``<figure>`` a page shows: one linked image per scheme, and the caption.
+
+    The stylesheet shows the image of the scheme the page is in (docs/assets/stylesheets/
+    extra.css); both are lazy, so the hidden one is not fetched. Each image links to its SVG
+    file, which opens the figure full size. The files are separate (not ``data:`` URLs), so
+    browsers cache them, and the search indexer never parses their paths.
+    """
+    alt = html.escape(alt, quote=True)
+    images = []
+    for scheme in SCHEMES:
+        svg = getattr(fig, scheme)
+        file = figure_file_name(fig.name, svg)
+        FIGURE_FILES[file] = svg
+        width, height = svg_size(svg)
+        images.append(
+            f'<a class="refimpl-figure__{scheme}" href="{file}">'
+            f'<img src="{file}" alt="{alt}" width="{width}" height="{height}" loading="lazy" '
+            f'data-text-px="{svg_text_px(svg):g}">'
+            "</a>"
+        )
     return (
-        f'<figure class="refimpl-figure" id="fig-{name}">'
-        f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-        f'width="{round(width)}" height="{round(height)}">'
-        "</figure>"
+        f'<figure class="refimpl-figure" id="fig-{fig.name}">{"".join(images)}'
+        f"<figcaption>{caption}</figcaption></figure>"
     )

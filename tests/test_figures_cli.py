@@ -45,6 +45,9 @@ def test_one_figure_through_the_command(tmp_path, out):
     svg = tmp_path / out / "home-batch-histogram.en.svg"
     png = tmp_path / out / "home-batch-histogram.en.png"
     assert svg.read_text(encoding="utf-8").startswith("<svg")
+    dark = tmp_path / out / "home-batch-histogram.en.dark.svg"  # the dark scheme's own drawing
+    assert dark.read_text(encoding="utf-8").startswith("<svg")
+    assert dark.read_text(encoding="utf-8") != svg.read_text(encoding="utf-8")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(Path(out) / "home-batch-histogram.en.svg") in result.stdout
     assert "figures" in result.stderr  # the progress bar

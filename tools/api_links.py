@@ -58,7 +58,11 @@ def uses_admonition(markdown: str, lang: str) -> str:
     objects = used_objects(markdown)
     if not objects:
         return ""
-    items = "\n".join(f"    - [`{name.split('.')[-1]}`][{name}]" for name in objects)
+    short = [name.split(".")[-1] for name in objects]
+    # two objects of one name (an experiment and the figure drawn from it) keep their module
+    pairs = zip(objects, short, strict=True)
+    shown = [name.removeprefix("refimpl.") if short.count(s) > 1 else s for name, s in pairs]
+    items = "\n".join(f"    - [`{s}`][{name}]" for s, name in zip(shown, objects, strict=True))
     return f'\n\n!!! info "{USES_TITLE[lang]}"\n\n{items}\n'
 
 

@@ -49,7 +49,7 @@ def batch_histogram(lang: str = "ko"):
     x = synthetic_batch(np.random.default_rng(0))
     y, _ = batch_norm_forward(x, gamma=np.ones(3), beta=np.zeros(3))
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(5.2, 2.6), sharey=True)
     for ax, data, title in zip(axes, (x, y), (text["before"], text["after"]), strict=True):
         for j in range(3):
             ax.hist(data[:, j], bins=30, alpha=0.6, label=f"{text['feature']} {j}")

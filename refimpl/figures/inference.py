@@ -12,6 +12,7 @@ from matplotlib.patches import Polygon
 
 from refimpl.experiments import inference as experiments
 from refimpl.figures import labels, register
+from refimpl.plotting import ink
 
 # one colour per normalization on every figure of the chapter (matplotlib's default cycle)
 COLORS = {"bn": "C0", "ln": "C1", "gn": "C2", "wn": "C3", "selu": "C4", "none": "C7"}
@@ -29,7 +30,8 @@ def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register("inference-running-average", page="inference/train-vs-eval")
 def running_average(lang: str = "ko"):
     """Running mean of PyTorch's update for several momenta: how much of the data's mean it holds
-    after N steps (with the curve 1 − (1 − m)^N), and how far it is from the data's mean."""
+    after N steps (with the curve 1 − (1 − α)^N, α the momentum), and how far it is from the
+    data's mean."""
     text = labels(
         lang,
         ko={
@@ -38,7 +40,7 @@ def running_average(lang: str = "ko"):
             "steps": "갱신 횟수 N",
             "fraction": "running_mean / 데이터 평균",
             "error": "|running_mean − μ| / σ",
-            "theory": "1 − (1 − m)$^N$",
+            "theory": r"$1 - (1 - \alpha)^N$, $\alpha$ = momentum",
             "cumulative": "momentum=None (누적 평균)",
         },
         en={
@@ -47,13 +49,13 @@ def running_average(lang: str = "ko"):
             "steps": "number of updates N",
             "fraction": "running_mean / data mean",
             "error": "|running_mean − μ| / σ",
-            "theory": "1 − (1 − m)$^N$",
+            "theory": r"$1 - (1 - \alpha)^N$, $\alpha$ = momentum",
             "cumulative": "momentum=None (cumulative)",
         },
     )
     result = experiments.running_average_traces()
     steps = result["steps"]
-    fig, (left, right) = plt.subplots(2, 1, figsize=(7, 6.4), sharex=True)
+    fig, (left, right) = plt.subplots(2, 1, figsize=(5.2, 5.7), sharex=True)
     for index, label in enumerate(result["momenta"]):
         trace = result[label]
         name = text["cumulative"] if label == "None" else f"momentum={label}"
@@ -62,13 +64,13 @@ def running_average(lang: str = "ko"):
         right.plot(steps, trace["mean_error"], color=color, linewidth=1.2, label=name)
         if label != "None":
             theory = experiments.ema_weight(float(label), steps)
-            left.plot(steps, theory, "--", color="black", linewidth=0.8, alpha=0.7)
-    left.plot([], [], "--", color="black", linewidth=0.8, label=text["theory"])
+            left.plot(steps, theory, "--", color=ink(), linewidth=0.8, alpha=0.7)
+    left.plot([], [], "--", color=ink(), linewidth=0.8, label=text["theory"])
     left.set_xscale("log")
     left.set_ylim(-0.05, 1.25)
     left.set_title(text["left"])
     left.set_ylabel(text["fraction"])
-    left.legend(frameon=False, fontsize=8, loc="lower right")
+    left.legend(frameon=False, loc="lower right")
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_title(text["right"].format(f=result["num_features"]))
@@ -91,25 +93,25 @@ def batch_noise(lang: str = "ko"):
             "title": "미니배치 통계의 잡음 (손글씨 숫자 데이터의 활성화 전 값)",
             "size": "배치 크기 B",
             "error": "전체 학습 데이터 통계와의 차이 (RMS)",
-            "mean": "평균: |μ_B − μ| / σ",
-            "var": "분산: |σ²_B − σ²| / σ²",
+            "mean": r"평균: $|\mu_B - \mu| / \sigma$",
+            "var": r"분산: $|\sigma_B^2 - \sigma^2| / \sigma^2$",
             "theory": "평균의 표준오차 √((n−B)/(B(n−1)))",
         },
         en={
             "title": "Noise of mini-batch statistics (digits pre-activations)",
             "size": "batch size B",
             "error": "difference from the training-set statistic (RMS)",
-            "mean": "mean: |μ_B − μ| / σ",
-            "var": "variance: |σ²_B − σ²| / σ²",
+            "mean": r"mean: $|\mu_B - \mu| / \sigma$",
+            "var": r"variance: $|\sigma_B^2 - \sigma^2| / \sigma^2$",
             "theory": "standard error of the mean √((n−B)/(B(n−1)))",
         },
     )
     result = experiments.batch_statistics_noise()
     sizes = result["batch_sizes"]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     ax.plot(sizes, result["mean_noise"], "o-", color="C0", label=text["mean"])
     ax.plot(sizes, result["var_noise"], "s-", color="C1", label=text["var"])
-    ax.plot(sizes, result["mean_theory"], "--", color="black", linewidth=0.9, label=text["theory"])
+    ax.plot(sizes, result["mean_theory"], "--", color=ink(), linewidth=0.9, label=text["theory"])
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(sizes, [str(s) for s in sizes])
@@ -140,7 +142,7 @@ def batch_size_accuracy(lang: str = "ko"):
     )
     result = experiments.batch_size_sweep()
     sizes = result["batch_sizes"]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     for offset, method in zip((-0.06, 0.0, 0.06), result["methods"], strict=True):
         median, spread = _spread(result[method])
         ax.errorbar(
@@ -173,7 +175,7 @@ def finetune(lang: str = "ko"):
             "batch": "BN 학습 모드 (배치 통계, 이동 통계 갱신)",
             "frozen": "BN 평가 모드 (이동 통계 고정)",
             "size": "미세 조정 배치 크기",
-            "accuracy": "테스트 정확도",
+            "accuracy": "테스트 정확도 (세로축은 0.5부터)",
             "seed": "점: 시드 하나",
         },
         en={
@@ -181,14 +183,14 @@ def finetune(lang: str = "ko"):
             "batch": "BN in training mode (batch statistics, running statistics updated)",
             "frozen": "BN in eval mode (running statistics frozen)",
             "size": "fine-tuning batch size",
-            "accuracy": "test accuracy",
+            "accuracy": "test accuracy (axis starts at 0.5)",
             "seed": "dots: one seed each",
         },
     )
     result = experiments.finetune_comparison()
     sizes = result["batch_sizes"]
     positions = np.arange(len(sizes))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     for offset, variant, color in ((-0.18, "batch", "C1"), (0.18, "frozen", "C0")):
         values = result[variant]
         ax.bar(
@@ -212,7 +214,7 @@ def finetune(lang: str = "ko"):
     ax.set_ylabel(text["accuracy"])
     ax.set_ylim(0.5, 1.0)
     ax.set_title(text["title"], fontsize=10)
-    ax.legend(frameon=False, loc="upper left", fontsize=8, title=text["seed"], title_fontsize=8)
+    ax.legend(frameon=False, loc="upper left", title=text["seed"])
     fig.tight_layout()
     return fig
 
@@ -236,7 +238,7 @@ def _draw_block(ax, mask: np.ndarray, color: str) -> None:
         alpha = 0.25 if not shaded else 0.85
         ax.add_patch(
             Polygon(
-                corners, closed=True, facecolor=face, alpha=alpha, edgecolor="0.2", linewidth=0.6
+                corners, closed=True, facecolor=face, alpha=alpha, edgecolor=ink(), linewidth=0.6
             )
         )
 
@@ -298,7 +300,7 @@ def norm_axes(lang: str = "ko"):
         },
     )
     shape, groups = (4, 6, 5), 2
-    fig, axes = plt.subplots(2, 2, figsize=(8, 6.4))
+    fig, axes = plt.subplots(2, 2, figsize=(5.2, 5.5))
     kinds = (("batch", "C0"), ("layer", "C1"), ("instance", "C4"), ("group", "C2"))
     for ax, (kind, color) in zip(axes.flat, kinds, strict=True):
         mask = experiments.shared_statistics_mask(kind, shape, n=0, c=1, num_groups=groups)
@@ -316,16 +318,16 @@ def comparison(lang: str = "ko"):
     text = labels(
         lang,
         ko={
-            "title": "정규화 방법 비교: 테스트 정확도 (시드 {s}개의 중앙값과 범위)",
+            "title": "정규화 방법 비교: 테스트 정확도\n(시드 {s}개의 중앙값과 범위)",
             "size": "배치 크기 {b}",
-            "accuracy": "테스트 정확도",
+            "accuracy": "테스트 정확도 (세로축은 0.6부터)",
             "none": "정규화 없음",
             "wn": "WeightNorm + 평균만 빼는 BN",
         },
         en={
-            "title": "Normalizations compared: test accuracy (median and range of {s} seeds)",
+            "title": "Normalizations compared: test accuracy\n(median and range of {s} seeds)",
             "size": "batch size {b}",
-            "accuracy": "test accuracy",
+            "accuracy": "test accuracy (axis starts at 0.6)",
             "none": "no normalization",
             "wn": "WeightNorm + mean-only BN",
         },
@@ -333,7 +335,7 @@ def comparison(lang: str = "ko"):
     result = experiments.normalizer_comparison()
     methods, sizes = result["methods"], result["batch_sizes"]
     positions = np.arange(len(methods))
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     width = 0.38
     for k, (size, color) in enumerate(zip(sizes, ("C1", "C0"), strict=True)):
         values = np.array([result[m][k] for m in methods])
@@ -352,13 +354,13 @@ def comparison(lang: str = "ko"):
             median,
             yerr=spread,
             fmt="none",
-            ecolor="black",
+            ecolor=ink(),
             capsize=3,
             linewidth=1,
         )
     names = [text[m] if m in ("none", "wn") else experiments.METHODS[m] for m in methods]
     names = [name.replace(" + ", "\n+ ") for name in names]
-    ax.set_xticks(positions, names, fontsize=9)
+    ax.set_xticks(positions, names)
     ax.set_ylim(0.6, 1.0)
     ax.set_ylabel(text["accuracy"])
     ax.set_title(text["title"].format(s=len(result["seeds"])), fontsize=10)

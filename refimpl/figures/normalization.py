@@ -10,9 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from refimpl import plotting  # noqa: F401  (the site's figure style and Korean font)
 from refimpl.experiments import normalization as experiments
 from refimpl.figures import labels, register
+from refimpl.plotting import ink
 
 # one colour per variant on every figure of the chapter (matplotlib's default cycle)
 COLORS = {"none": "C0", "before": "C1", "noisy": "C2", "after": "C2"}
@@ -55,7 +55,7 @@ def gd_paths(lang: str = "ko"):
         },
     )
     result = experiments.gradient_descent_paths()
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(5.2, 2.9))
     for ax, name in zip(axes, ("raw", "standardized", "whitened"), strict=True):
         run = result[name]
         path, w_star, H = run["path"], run["w_star"], run["H"]
@@ -80,7 +80,7 @@ def gd_paths(lang: str = "ko"):
         ax.set_ylabel("$w_2$")
         ax.set_aspect("equal")
         ax.grid(False)
-    axes[0].legend(frameon=False, loc="lower left", fontsize=9)
+    axes[0].legend(frameon=False, loc="lower left")
     fig.tight_layout()
     return fig
 
@@ -110,7 +110,7 @@ def ics_percentiles(lang: str = "ko", unit: int = 0):
         },
     )
     result = experiments.preactivation_percentiles()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(5.2, 2.8), sharey=True)
     for ax, norm in zip(axes, ("none", "before"), strict=True):
         percentiles = result[norm]["percentiles"][:, :, unit]
         for k, q in enumerate((15, 50, 85)):
@@ -124,7 +124,7 @@ def ics_percentiles(lang: str = "ko", unit: int = 0):
         ax.set_title(text[norm])
         ax.set_xlabel(text["step"])
     axes[0].set_ylabel(text["value"])
-    axes[0].legend(frameon=False, fontsize=9)
+    axes[0].legend(frameon=False)
     fig.tight_layout()
     return fig
 
@@ -157,7 +157,7 @@ def noisy_bn(lang: str = "ko"):
         },
     )
     result = experiments.noisy_batchnorm()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6), width_ratios=(1.6, 1))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(5.2, 2.9), width_ratios=(1.6, 1))
     names = ("none", "before", "noisy")
     for name in names:
         losses = result[name]["batch_loss"]
@@ -168,7 +168,7 @@ def noisy_bn(lang: str = "ko"):
     left.set_xlabel(text["step"])
     left.set_ylabel(text["loss"])
     left.set_title(text["loss_title"])
-    left.legend(frameon=False, fontsize=9)
+    left.legend(frameon=False)
     motion = [result[name]["motion"] for name in names]
     positions = np.arange(len(names))
     right.bar(
@@ -180,7 +180,7 @@ def noisy_bn(lang: str = "ko"):
     for position, values in zip(positions, motion, strict=True):
         right.plot(np.full(len(values), position), values, "k.", markersize=4)
     right.set_yscale("log")
-    right.set_xticks(positions, [text[name] for name in names], rotation=15, fontsize=8.5)
+    right.set_xticks(positions, [text[name] for name in names], rotation=15)
     right.set_ylabel(text["motion"])
     right.set_title(text["motion_title"])
     fig.tight_layout()
@@ -211,7 +211,7 @@ def smoothness(lang: str = "ko"):
         },
     )
     result = experiments.loss_smoothness()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(5.2, 2.8), sharey=True)
     for ax, init in zip(axes, ("he", "default"), strict=True):
         for norm in ("none", "before"):
             values = result[init][norm]["beta_smoothness"]
@@ -228,7 +228,7 @@ def smoothness(lang: str = "ko"):
         ax.set_title(text[init])
         ax.set_xlabel(text["step"])
     axes[0].set_ylabel(text["beta"])
-    axes[0].legend(frameon=False, fontsize=9)
+    axes[0].legend(frameon=False)
     fig.tight_layout()
     return fig
 
@@ -264,7 +264,7 @@ def _activation_grid(lang: str, activation: str):
     schemes = list(result[activation]["none"])
     depth = result[activation]["none"][schemes[0]]["counts"].shape[0]
     fig, axes = plt.subplots(
-        len(schemes), depth, figsize=(10, 1.7 * len(schemes) + 0.6), sharex=True, sharey="row"
+        len(schemes), depth, figsize=(5.2, 1.3 * len(schemes) + 1.0), sharex=True, sharey="row"
     )
     widths = np.diff(bins)
     for row, scheme in enumerate(schemes):
@@ -277,10 +277,8 @@ def _activation_grid(lang: str, activation: str):
             ax.grid(False)
             if row == 0:
                 ax.set_title(text["layer"].format(k=k + 1))
-        axes[row, 0].set_ylabel(SCHEME_NAMES[lang][scheme], rotation=0, ha="right", va="center")
-    for ax in axes[-1]:
-        ax.tick_params(axis="x", labelsize=8)
-    fig.supxlabel(text[f"{activation}_x"], fontsize=10)
+        axes[row, 0].set_ylabel(SCHEME_NAMES[lang][scheme])
+    fig.supxlabel(text[f"{activation}_x"])
     handles = [
         plt.Rectangle((0, 0), 1, 1, color=COLORS[norm], alpha=0.45) for norm in ("none", "before")
     ]
@@ -332,9 +330,9 @@ def weight_scale_grid(lang: str = "ko"):
         },
     )
     result = experiments.weight_scale_grid()
-    fig, axes = plt.subplots(4, 4, figsize=(10, 8.2), sharex=True, sharey=True)
+    fig, axes = plt.subplots(8, 2, figsize=(5.2, 9.6), sharex=True, sharey=True)
     for index, (ax, scale) in enumerate(zip(axes.flat, result["scales"], strict=True)):
-        for norm in ("before", "none"):
+        for norm in ("none", "before"):  # batch normalization's solid line on top
             curve = result[norm]["train_accuracy"][index]
             ax.plot(
                 result["epoch"],
@@ -351,17 +349,15 @@ def weight_scale_grid(lang: str = "ko"):
                     color=COLORS[norm],
                     transform=ax.transAxes,
                     ha="right",
-                    fontsize=9,
                 )
-        ax.set_title(text["scale"].format(s=f"{scale:.2g}"), fontsize=10)
+        ax.set_title(text["scale"].format(s=f"{scale:.2g}"))
         ax.set_ylim(0, 1.02)
     for ax in axes[-1]:
         ax.set_xlabel(text["epoch"])
-    for ax in axes[:, 0]:
-        ax.set_ylabel(text["accuracy"])
+    fig.supylabel(text["accuracy"])
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, names, loc="upper center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.975))
     return fig
 
 
@@ -385,7 +381,7 @@ def lr_sweep(lang: str = "ko"):
     )
     result = experiments.learning_rate_sweep()
     rates = result["learning_rates"]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
     for norm in ("none", "before"):
         accuracy = result[norm]["val_accuracy"]
         median = np.median(accuracy, axis=0)
@@ -440,8 +436,8 @@ def sigmoid_linear(lang: str = "ko", gamma: float = 3.0, beta: float = 2.0):
     )
     x_hat = np.random.default_rng(0).standard_normal(5000)
     z = np.linspace(-8, 12, 400)
-    fig, (ax, right) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=(1.6, 1))
-    ax.plot(z, 1 / (1 + np.exp(-z)), color="k", label=text["sigmoid"])
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(5.2, 3.1), width_ratios=(1.6, 1))
+    ax.plot(z, 1 / (1 + np.exp(-z)), color=ink(), label=text["sigmoid"])
     ax.plot(z, 0.5 + z / 4, color="0.5", linestyle="--", label=text["tangent"])
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel(text["z"])
@@ -463,7 +459,7 @@ def sigmoid_linear(lang: str = "ko", gamma: float = 3.0, beta: float = 2.0):
     density.spines["right"].set_visible(True)
     lines, names = ax.get_legend_handles_labels()
     bars, bar_names = density.get_legend_handles_labels()
-    ax.legend(lines + bars, names + bar_names, frameon=False, fontsize=9, loc="upper left")
+    ax.legend(lines + bars, names + bar_names, frameon=False, loc="upper left")
 
     # what the next layer receives, as a function of the normalized value
     grid = np.linspace(-3, 3, 200)
@@ -510,7 +506,7 @@ def bn_graph(lang: str = "ko"):
         ("xhat", "y"),
         ("gb", "y"),
     ]
-    fig, ax = plt.subplots(figsize=(10, 3.0))
+    fig, ax = plt.subplots(figsize=(5.2, 2.4))
     boxes = {}
     for name, (x, y, label) in nodes.items():
         boxes[name] = ax.text(
@@ -573,7 +569,7 @@ def placement(lang: str = "ko"):
     )
     result = experiments.placement_over_seeds()
     epochs = result["epoch"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(5.2, 2.9))
     for offset, norm in zip((-0.1, 0.1, 0.0), ("before", "after", "none"), strict=True):
         for ax, key in ((left, "train_loss"), (right, "val_accuracy")):
             values = result[norm][key]
@@ -592,6 +588,6 @@ def placement(lang: str = "ko"):
     right.set_ylabel(text["accuracy"])
     for ax in (left, right):
         ax.set_xlabel(text["epoch"])
-    right.legend(frameon=False, fontsize=9, loc="lower right")
+    right.legend(frameon=False, loc="lower right")
     fig.tight_layout()
     return fig

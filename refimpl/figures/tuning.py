@@ -78,7 +78,7 @@ def selection_bias(lang: str = "ko"):
     )
     result = experiments.best_of_k_bias()
     k = result["k"]
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     for color, n in zip(("C0", "C1", "C2"), result["val_sizes"], strict=True):
         ax.plot(k, 100 * result["mean"][n], color=color, label=text["n"].format(n=n))
         ax.fill_between(
@@ -125,7 +125,7 @@ def grid_vs_random(lang: str = "ko"):
     layouts = {"grid": result["grid_points"], "random": result["random_points"][typical]}
     xs = np.linspace(0, 1, 400)
     fig, axes = plt.subplots(
-        2, 2, figsize=(8, 4.6), sharex=True, gridspec_kw={"height_ratios": [1, 2.2]}
+        2, 2, figsize=(5.2, 4), sharex=True, gridspec_kw={"height_ratios": [1, 2.2]}
     )
     for column, (name, points) in enumerate(layouts.items()):
         top, main = axes[0, column], axes[1, column]
@@ -164,19 +164,17 @@ def log_scale(lang: str = "ko"):
         "wrong": "10 ** rng.uniform(1e-4, 1)",
     }
     bins = np.logspace(-4, 1, 51)
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3), sharey=True)
+    fig, axes = plt.subplots(3, 1, figsize=(5.2, 6.2), sharex=True)
     for ax, (name, title), color in zip(axes, titles.items(), ("C0", "C2", "C3"), strict=True):
         x = samples[name]
         ax.hist(x, bins=bins, weights=np.full(len(x), 1 / len(x)), color=color)
         ax.set_xscale("log")
         ax.set_xlim(1e-4, 10)
-        ax.set_title(title, fontsize=9, family="monospace")
-        ax.set_xlabel(text["x"])
+        ax.set_title(title, family="monospace")
+        ax.set_ylabel(text["y"])
         share = experiments.decade_shares(x)[0]
-        ax.text(
-            0.03, 0.95, text["share"].format(v=share), transform=ax.transAxes, va="top", fontsize=8
-        )
-    axes[0].set_ylabel(text["y"])
+        ax.text(0.03, 0.95, text["share"].format(v=share), transform=ax.transAxes, va="top")
+    axes[-1].set_xlabel(text["x"])
     fig.tight_layout()
     return fig
 
@@ -197,22 +195,20 @@ def random_search_curves(lang: str = "ko"):
     )
     trials = [t for t in experiments.scratch_search()["trials"] if t["round"] == 0]
     best = sorted(trials, key=lambda t: -t["val_accuracy"])[:20]
-    fig, axes = plt.subplots(4, 5, figsize=(9, 6.4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(5, 4, figsize=(5.2, 8.4), sharex=True, sharey=True)
     for rank, (ax, trial) in enumerate(zip(axes.flat, best, strict=True), start=1):
         epochs = np.arange(1, len(trial["val_curve"]) + 1)
         ax.plot(epochs, trial["val_curve"], color="C0", label=text["val"])
         ax.plot(epochs, trial["train_curve"], "--", color="C1", label=text["train"])
         ax.set_title(
             f"{text['rank'].format(r=rank)}  lr={trial['lr']:.0e}\nwd={trial['weight_decay']:.0e}",
-            fontsize=8,
         )
         ax.set_ylim(0, 1)
-        ax.tick_params(labelsize=7)
     for ax in axes[-1]:
-        ax.set_xlabel(text["x"], fontsize=8)
+        ax.set_xlabel(text["x"])
     for ax in axes[:, 0]:
-        ax.set_ylabel(text["y"], fontsize=8)
-    axes[0, 0].legend(frameon=False, fontsize=7, loc="upper left")
+        ax.set_ylabel(text["y"])
+    axes[0, 0].legend(frameon=False, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -240,7 +236,7 @@ def random_search_scatter(lang: str = "ko"):
     result = experiments.scratch_search()
     trials, spaces = result["trials"], result["spaces"]
     norm = Normalize(0, 1)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), sharex=True, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(5.2, 3.2), sharex=True, sharey=True)
     for r, ax in enumerate(axes):
         chosen = [t for t in trials if t["round"] == r]
         order = np.argsort([t["val_accuracy"] for t in chosen])  # best drawn on top
@@ -267,7 +263,8 @@ def random_search_scatter(lang: str = "ko"):
         ax.set_title(text["round"].format(r=r + 1))
         ax.set_xlabel(text["x"])
     axes[0].set_ylabel(text["y"])
-    axes[0].legend(frameon=False, loc="lower left", fontsize=8)
+    # below the panels, where it covers no trial
+    axes[0].legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.25))
     fig.colorbar(points, ax=axes, label=text["color"], shrink=0.9)
     return fig
 
@@ -299,7 +296,7 @@ def successive_halving(lang: str = "ko"):
     final_budget = {}
     for e in first:
         final_budget[e["trial"]] = e["budget"]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     for trial, budget in final_budget.items():
         curve = run["curves"][trial]
         epochs = np.arange(1, budget + 1)
@@ -317,7 +314,6 @@ def successive_halving(lang: str = "ko"):
             label,
             ha="center",
             va="bottom",
-            fontsize=8,
             color="C0",
             transform=ax.get_xaxis_transform(),
         )
@@ -349,7 +345,7 @@ def _anytime(lang: str, methods: tuple[str, ...], title: str):
     )
     runs = experiments.comparison(methods=methods)
     epochs = np.arange(1, runs[methods[0]][0]["epoch_budget"] + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), gridspec_kw={"width_ratios": [1.5, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(5.2, 3.5), gridspec_kw={"width_ratios": [1.5, 1]})
     for method in methods:
         values = anytime_medians(runs[method], epochs)
         seen = ~np.isnan(values).any(axis=0)  # every seed has made an evaluation
@@ -381,7 +377,7 @@ def _anytime(lang: str, methods: tuple[str, ...], title: str):
     axes[0].set_ylim(0, 1)
     axes[0].set_ylabel(text["y"])
     axes[0].set_title(title + "\n" + text["band"].format(n=len(runs[methods[0]])), fontsize=10)
-    axes[0].legend(frameon=False, loc="lower right", fontsize=9)
+    axes[0].legend(frameon=False, loc="lower right")
     axes[1].set_xlim(60, epochs[-1])
     axes[1].set_ylim(0.85, 0.96)
     axes[1].set_title(text["zoom"], fontsize=10)
@@ -431,18 +427,18 @@ def tpe_idea(lang: str = "ko"):
     )
     r = experiments.tpe_illustration()
     fig, axes = plt.subplots(
-        3, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1]}
+        3, 1, figsize=(5.2, 5.4), sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1]}
     )
     good = r["good"]
     axes[0].plot(r["log_lr"][~good], r["score"][~good], "o", color="C0", ms=4, label=text["bad"])
     axes[0].plot(r["log_lr"][good], r["score"][good], "o", color="C3", ms=5, label=text["good"])
     axes[0].set_ylabel(text["score"])
-    axes[0].legend(frameon=False, loc="upper left", fontsize=8)
+    axes[0].legend(frameon=False, loc="upper left")
     axes[1].plot(r["grid"], r["l"], color="C3", label=text["l"])
     axes[1].plot(r["grid"], r["g"], color="C0", label=text["g"])
-    axes[1].legend(frameon=False, loc="upper left", fontsize=8)
+    axes[1].legend(frameon=False, loc="upper left")
     axes[2].plot(r["grid"], r["ratio"], color="C2", label=text["ratio"])
-    axes[2].legend(frameon=False, loc="upper left", fontsize=8)
+    axes[2].legend(frameon=False, loc="upper left")
     for ax in axes:
         ax.axvline(r["proposal"], color="C2", ls="--", lw=1)
     axes[2].annotate(
@@ -450,7 +446,6 @@ def tpe_idea(lang: str = "ko"):
         (r["proposal"], r["ratio"].max()),
         xytext=(-60, -8),
         textcoords="offset points",
-        fontsize=8,
         color="C2",
         ha="right",
         arrowprops={"arrowstyle": "->", "color": "C2"},

@@ -40,7 +40,7 @@ def narrow(space: Space, result: SearchResult, top_k: int, margin: float = 0.1) 
 
     Equations
     ---------
-    With $u = $ ``to_unit(x)`` (0 at the old ``low``, 1 at the old ``high``) and $m$ the margin:
+    With $u$ = ``to_unit(x)`` (0 at the old ``low``, 1 at the old ``high``) and $m$ the margin:
 
     $$ u_\text{low} = \min_{j \le k} u_j - m, \qquad u_\text{high} = \max_{j \le k} u_j + m $$
 

@@ -1,12 +1,16 @@
-"""The docs build reuses a figure it drew before while the code is unchanged (refimpl.figures)."""
+"""The docs build draws every figure in both schemes and reuses what it drew while the code is
+unchanged (refimpl.figures); pages get one file per scheme (refimpl.plotting.show)."""
 
 from __future__ import annotations
+
+import hashlib
+import re
 
 import pytest
 
 from refimpl import figures
 from refimpl.figures.home import batch_histogram
-from refimpl.plotting import RenderedFigure, figure_svg, plt, show
+from refimpl.plotting import FIGURE_FILES, RenderedFigure, figure_svg, plt, show, style
 
 NAME = "home-batch-histogram"
 
@@ -25,27 +29,67 @@ def test_outside_the_docs_build_a_figure_is_drawn(monkeypatch):
     plt.close(fig)
 
 
-def test_docs_build_draws_once_then_reuses_the_svg(docs_build):
+def test_importing_changes_no_matplotlib_setting():
+    """The site's style applies inside `style` only (it used to be set on import)."""
+    # matplotlib's defaults; ours are a fixed salt and no top spine
+    assert plt.rcParams["svg.hashsalt"] is None and plt.rcParams["axes.spines.top"]
+    with style("dark"):
+        assert plt.rcParams["svg.hashsalt"] == "refimpl"
+        assert not plt.rcParams["axes.spines.top"]
+    assert plt.rcParams["svg.hashsalt"] is None and plt.rcParams["axes.spines.top"]
+
+
+def _fills(svg: str) -> set[str]:
+    return set(re.findall(r"(?:fill|stroke): (#[0-9a-f]{6})", svg))
+
+
+def test_docs_build_draws_both_schemes_once_then_reuses_them(docs_build):
     first = batch_histogram(lang="en")
     assert isinstance(first, RenderedFigure) and first.name == NAME
-    stored = list((docs_build / "figures").glob(f"{NAME}-*.svg"))
-    assert len(stored) == 1 and stored[0].read_text(encoding="utf-8") == first.svg
-    # the same SVG as drawing the figure directly
-    fig = figures.FIGURES[NAME].draw(lang="en")
-    assert first.svg == figure_svg(fig, NAME)
-    plt.close(fig)
-    # a second call reads the file: change it and the change comes back
-    stored[0].write_text(first.svg.replace("<svg", "<svg data-reused=''", 1), encoding="utf-8")
-    assert "data-reused" in batch_histogram(lang="en").svg
+    stored = sorted((docs_build / "figures").glob(f"{NAME}-*.svg"))
+    assert [path.name.split(".")[-2] for path in stored] == ["dark", "light"]
+    assert stored[1].read_text(encoding="utf-8") == first.light
+    assert stored[0].read_text(encoding="utf-8") == first.dark
+    # black ink in the light figure, none in the dark one (it would vanish on the dark page)
+    assert "#000000" in _fills(first.light) and "#000000" not in _fills(first.dark)
+    assert "<text" not in first.light + first.dark  # text is drawn as paths
+    # a second call reads the files: change one and the change comes back
+    stored[0].write_text(first.dark.replace("<svg", "<svg data-reused=''", 1), encoding="utf-8")
+    assert "data-reused" in batch_histogram(lang="en").dark
     # other arguments are another figure
     korean = batch_histogram(lang="ko")
-    assert korean.svg != first.svg
-    assert len(list((docs_build / "figures").glob(f"{NAME}-*.svg"))) == 2
+    assert korean.light != first.light
+    assert len(list((docs_build / "figures").glob(f"{NAME}-*.svg"))) == 4
 
 
-def test_show_prints_a_rendered_figure_like_a_drawn_one(docs_build):
+def test_show_links_one_content_named_file_per_scheme(docs_build):
     rendered = batch_histogram(lang="en")
-    fig = figures.FIGURES[NAME].draw(lang="en")
-    assert show(rendered, NAME, alt="a histogram") == show(fig, NAME, alt="a histogram")
+    html = show(rendered, NAME, alt="a histogram", caption="What to see")
+    files = re.findall(r'<a class="refimpl-figure__(\w+)" href="([^"]+)"><img src="\2"', html)
+    assert [scheme for scheme, _ in files] == ["light", "dark"]
+    for scheme, name in files:
+        svg = getattr(rendered, scheme)
+        assert FIGURE_FILES[name] == svg
+        assert name == f"{NAME}-{hashlib.sha256(svg.encode()).hexdigest()[:12]}.svg"
+    assert "<figcaption>What to see</figcaption>" in html
+    assert "data:" not in html
     with pytest.raises(ValueError, match="another name"):
         show(rendered, "some-other-name", alt="a histogram")
+
+
+def test_docs_build_refuses_a_figure_it_cannot_draw_in_the_dark_scheme(docs_build):
+    fig = figures.FIGURES[NAME].draw(lang="en")
+    with pytest.raises(TypeError, match="registered"):
+        show(fig, NAME, alt="a histogram")
+
+
+def test_korean_labels_with_math_keep_their_hangul(caplog):
+    """Mathtext sets a label's plain text in its first font only; Korean labels get NanumGothic."""
+    with style():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label=r"평균: $|\mu_B - \mu|$")
+        ax.legend()
+        svg = figure_svg(fig)
+    plt.close(fig)
+    assert "<svg" in svg
+    assert not [r for r in caplog.records if "does not have a glyph" in r.getMessage()]

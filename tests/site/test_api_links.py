@@ -60,6 +60,9 @@ def test_chapters_and_api_pages_link_both_ways(built_site, lang):
         source = source.with_name(f"{source.name}.{lang}.md")
         if api_links.used_objects(source.read_text(encoding="utf-8")) and not boxes:
             problems.append(f"{lang}/{folder}: imports refimpl objects but has no API box")
+        names = re.findall(r"<code>([^<]+)</code>", "".join(boxes))
+        if len(set(names)) < len(names):
+            problems.append(f"{lang}/{folder}: the API box shows a name twice: {sorted(names)}")
         for href, name in OBJECT_LINK.findall("".join(boxes)):
             links += 1
             if not _folder(folder, href).startswith("api"):

@@ -136,22 +136,32 @@ def _prefix(lang: str) -> str:
     return "/" if lang == "ko" else "/en/"
 
 
-# What the figures' stylesheet must do in each scheme (docs/assets/stylesheets/extra.css):
-# nothing in light, invert with the hues turned back in dark.
-FIGURE_FILTER = {"default": "none", "slate": "invert(0.9) hue-rotate(180deg)"}
-
-
 def _scheme_problems(page, where: str) -> list[str]:
-    """The scheme the page shows, checked against what its figures look like."""
+    """The scheme the page shows, checked against what its figures look like.
+
+    Each figure has a light and a dark image (refimpl/plotting.py): the one of the page's
+    scheme is shown, the other is not, and neither goes through a CSS filter (an inverted
+    figure reverses its colormaps).
+    """
     scheme = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
-    if scheme not in FIGURE_FILTER:
+    if scheme not in ("default", "slate"):
         return [f"{where}: unknown color scheme {scheme!r}"]
-    filters = page.evaluate(
-        "() => [...document.querySelectorAll('.refimpl-figure img')]"
-        ".map(e => getComputedStyle(e).filter)"
+    wanted = "light" if scheme == "default" else "dark"
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.refimpl-figure')].map(figure => {
+            const visible = [...figure.querySelectorAll('a')].filter(a => a.offsetParent !== null);
+            const filters = [figure, ...figure.querySelectorAll('a, img')]
+                .map(e => getComputedStyle(e).filter).filter(f => f !== 'none');
+            return {id: figure.id, visible: visible.map(a => a.className), filters};
+        })"""
     )
-    wrong = [f for f in filters if f != FIGURE_FILTER[scheme]]
-    return [f"{where} [{scheme}]: figure filter {wrong[0]!r}"] if wrong else []
+    problems = []
+    for figure in shown:
+        if figure["visible"] != [f"refimpl-figure__{wanted}"]:
+            problems.append(f"{where} [{scheme}] {figure['id']}: shows {figure['visible']}")
+        if figure["filters"]:
+            problems.append(f"{where} [{scheme}] {figure['id']}: filter {figure['filters'][0]}")
+    return problems
 
 
 def test_every_page_loads_cleanly(browser, site_url, built_site):
@@ -172,11 +182,14 @@ def test_every_page_loads_cleanly(browser, site_url, built_site):
         text = page.inner_text("article")
         if "\\(" in text or "$$" in text:
             problems.append(f"{url}: raw TeX left in the text")
+        # Figures load lazily (the other scheme's image never), but their width and height
+        # attributes size them before they load.
         empty = page.evaluate(
             "() => [...document.querySelectorAll('article img, article figure svg')]"
+            ".filter(e => e.offsetParent !== null || e.tagName !== 'IMG')"
             ".filter(e => { const r = e.getBoundingClientRect();"
             " return r.width === 0 || r.height === 0 ||"
-            " (e.tagName === 'IMG' && e.naturalWidth === 0); }).length"
+            " (e.tagName === 'IMG' && e.loading !== 'lazy' && e.naturalWidth === 0); }).length"
         )
         if empty:
             problems.append(f"{url}: {empty} images or figures have no size")
@@ -235,3 +248,82 @@ def test_search_finds_the_right_page_first(browser, site_url, lang, query):
     assert all(word in title for word in query.lower().split()), (query, title, href)
     assert not visit.outside, visit.outside
     visit.close()
+
+
+def test_a_figure_code_tab_hides_no_other_figure(browser, site_url):
+    """Opening one figure's code leaves every other figure, here and on the next page, in view.
+
+    Tabs are not linked across blocks (``content.tabs.link`` is off): with linking, one click
+    on a "Code" label switched every figure of the site to its code, and the choice was kept.
+    """
+    visit = PageVisit(browser)
+    page = visit.page
+    shown = (
+        "() => [...document.querySelectorAll('.refimpl-figure')]"
+        ".filter(f => f.offsetParent !== null).length"
+    )
+    for lang, label in (("ko", "그림 코드"), ("en", "Figure code")):
+        visit.open(site_url + _prefix(lang) + "normalization/initialization/", typeset=False)
+        total = page.evaluate("() => document.querySelectorAll('.refimpl-figure').length")
+        assert total >= 4 and page.evaluate(shown) == total
+        page.locator(".tabbed-labels label", has_text=label).first.click()
+        assert page.evaluate(shown) == total - 1  # only the clicked figure gave way to its code
+        visit.open(site_url + _prefix(lang) + "normalization/algorithm/", typeset=False)
+        assert (
+            page.evaluate(shown)
+            == page.evaluate("() => document.querySelectorAll('.refimpl-figure').length")
+            > 0
+        )
+    # a figure opens full size: its link is its own SVG file
+    page.locator(".refimpl-figure__light").first.click()
+    page.wait_for_load_state("load")
+    assert urlsplit(page.url).path.endswith(".svg"), page.url
+    assert not visit.errors, visit.errors
+    assert not visit.outside, visit.outside
+    visit.close()
+
+
+# Figure-heavy pages and the pages that once overflowed on a phone (a long inline equation,
+# wide tables).
+READING_PAGES = [
+    "",
+    "normalization/initialization/",
+    "inference/folding/",
+    "regularization/dropout/",
+    "regularization/weight-decay/",
+    "tuning/random-search/",
+]
+
+
+@pytest.mark.parametrize(("width", "smallest"), [(390, 9.0), (1280, 11.0)])
+def test_figures_read_and_pages_fit_on_a_phone_and_a_desktop(browser, site_url, width, smallest):
+    """No page scrolls sideways; figure text is at least 9 px on a phone, 11 px on a desktop.
+
+    Each figure image carries the size of its smallest text at its natural width
+    (``data-text-px``, measured from the matplotlib figure); the browser's layout gives the
+    width it is shown at.
+    """
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    problems = []
+    for lang in ("ko", "en"):
+        for path in READING_PAGES:
+            url = site_url + _prefix(lang) + path
+            page.goto(url, wait_until="load")
+            wait_for_math(page)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth")
+            if overflow > width:
+                problems.append(f"{url}: the page is {overflow} px wide at {width} px")
+            sizes = page.evaluate(
+                """() => [...document.querySelectorAll('.refimpl-figure img')]
+                    .filter(img => img.offsetParent !== null)
+                    .map(img => [img.closest('figure').id, img.dataset.textPx
+                        * img.getBoundingClientRect().width / img.getAttribute('width')])"""
+            )
+            problems += [
+                f"{url} {name}: text {size:.1f} px at {width} px"
+                for name, size in sizes
+                if size < smallest
+            ]
+    context.close()
+    assert not problems, "\n".join(problems)

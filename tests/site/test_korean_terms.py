@@ -3,8 +3,8 @@
 Both gates read docs/glossary.yml (see CONTRIBUTING.md, "Glossary gates"):
 
 - **Avoided variants.** An entry's ``ko_avoid`` lists Korean words that must not stand for the
-  term (패널티 for 페널티, 체중 감소 for 가중치 감소, "L2 정규화" for L2 정칙화 ...). No Korean page,
-  and no Korean string in ``refimpl`` (figure labels, anything a Korean page shows), may use
+  term (패널티 for 페널티, 체중 감소 for 가중치 감소, "L2 정규화" for L2 정칙화 ...). No Korean
+  page, and no Korean string in ``refimpl`` (figure labels, anything a Korean page shows), may use
   them. A word that is part of a longer glossary name is not a use of it (경사 in 경사 하강법).
   A line that names the mistake on purpose carries ``<!-- term-ok: WORD -->`` (in Python:
   ``# term-ok: WORD``); that exempts exactly WORD on exactly that line.
@@ -120,8 +120,10 @@ def avoided_uses(text: str, terms=TERMS) -> list[str]:
 def page_avoided_uses(source: str) -> list[str]:
     # Markers are HTML comments, which prose_lines() blanks out: read them from the source.
     prose = prose_lines(source).splitlines()
-    markers = [" ".join(f"<!-- term-ok: {w} -->" for w in MARKER.findall(line)) for line in
-               source.splitlines()]
+    markers = [
+        " ".join(f"<!-- term-ok: {w} -->" for w in MARKER.findall(line))
+        for line in source.splitlines()
+    ]
     return avoided_uses("\n".join(p + m for p, m in zip(prose, markers, strict=True)))
 
 
@@ -146,8 +148,7 @@ def missing_first_glosses(source: str, terms=TERMS) -> list[str]:
         if not uses:
             continue
         start, end, name = min(uses)
-        if glossed(end) or any(s < start and glossed(e) for s, e, _ in
-                               _own_uses(link_spans, term)):
+        if glossed(end) or any(s < start and glossed(e) for s, e, _ in _own_uses(link_spans, term)):
             continue
         line = text.count("\n", 0, start) + 1
         problems.append(f"line {line}: {name} → {name}({term.name('en')})")
@@ -258,8 +259,9 @@ def _doctor(page: str, old: str, new: str) -> str:
 
 
 def test_avoided_variant_is_caught_and_marker_exempts_only_its_line():
-    doctored = _doctor("regularization/weight-decay.ko.md", "가중치 감소(weight decay)",
-                       "체중 감소(weight decay)")
+    doctored = _doctor(
+        "regularization/weight-decay.ko.md", "가중치 감소(weight decay)", "체중 감소(weight decay)"
+    )
     assert any("'체중 감소' (use '가중치 감소')" in p for p in page_avoided_uses(doctored))
     text = "d2l.ai의 번역은 weight decay를 체중 감소라고 옮겼습니다. <!-- term-ok: 체중 감소 -->\n"
     assert page_avoided_uses(text) == []
@@ -276,7 +278,9 @@ def test_regularization_rule_leaves_normalization_alone():
     assert page_avoided_uses("경사를 구합니다.\n") == ["line 1: '경사' (use '기울기')"]
     # Code, math and link targets are not prose; link text is.
     assert page_avoided_uses("`digits` 데이터와 [손글씨](x.md#digits)\n") == []
-    assert page_avoided_uses("[digits](x.md) 데이터\n") == ["line 1: 'digits' (use '손글씨 숫자 데이터')"]
+    assert page_avoided_uses("[digits](x.md) 데이터\n") == [
+        "line 1: 'digits' (use '손글씨 숫자 데이터')"
+    ]
     assert page_avoided_uses("digits 데이터\n") == ["line 1: 'digits' (use '손글씨 숫자 데이터')"]
 
 
@@ -298,8 +302,10 @@ def test_missing_english_at_first_use_is_caught():
     page = "regularization/dropout.ko.md"
     assert missing_first_glosses((DOCS / page).read_text(encoding="utf-8")) == []
     doctored = _doctor(page, "역 드롭아웃(inverted dropout)", "역 드롭아웃")
-    assert any(p.endswith("역 드롭아웃 → 역 드롭아웃(inverted dropout)")
-               for p in missing_first_glosses(doctored))
+    assert any(
+        p.endswith("역 드롭아웃 → 역 드롭아웃(inverted dropout)")
+        for p in missing_first_glosses(doctored)
+    )
     # Only the first use needs the English; a later gloss does not count.
     assert missing_first_glosses("과적합을 봅니다. 과적합(overfitting)입니다.\n") == [
         "line 1: 과적합 → 과적합(overfitting)"
@@ -308,9 +314,9 @@ def test_missing_english_at_first_use_is_caught():
     # A heading and the 정규화 inside 배치 정규화 are not first uses; a heading is checked for
     # avoided variants all the same.
     assert page_avoided_uses("# 체중 감소\n") == ["line 1: '체중 감소' (use '가중치 감소')"]
-    assert missing_first_glosses(
-        "# 배치 정규화\n\n배치 정규화(batch normalization)를 봅니다.\n"
-    ) == []
+    assert (
+        missing_first_glosses("# 배치 정규화\n\n배치 정규화(batch normalization)를 봅니다.\n") == []
+    )
 
 
 def test_korean_citation_is_caught():
