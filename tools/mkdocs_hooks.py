@@ -10,6 +10,8 @@
   to it (tools/notebooks.py).
 - Chapter pages end with the refimpl objects they use, linked to the API reference; API pages
   list the pages that use each object (tools/api_links.py).
+- Figures are SVG files written next to their page (`write_figure_files`).
+- Korean pages get the interface strings that mkdocs.yml gives in English in Korean (`UI_KO`).
 - Pages carry no ``<link rel="alternate">`` tags, which would make Material fetch a missing
   ``sitemap.xml`` next to every page (see `on_post_page`).
 """
@@ -124,7 +126,32 @@ def on_post_page(output: str, page, config) -> str:
     selector does not need these tags: mkdocs-static-i18n already writes the per-page links into
     it. Search engines still get the alternates from the root ``sitemap.xml``.
     """
+    write_figure_files(output, page, config)
+    if page_language(page) == "ko":
+        for english, korean in UI_KO.items():
+            output = output.replace(english, korean)
     return ALTERNATE_LINK.sub("", output)
+
+
+# Interface strings that mkdocs.yml and Markdown's toc give once for both languages, in English.
+UI_KO = {
+    '"Switch to dark mode"': '"어두운 화면으로 바꾸기"',
+    '"Switch to light mode"': '"밝은 화면으로 바꾸기"',
+    'title="Permanent link"': 'title="이 제목의 링크"',
+}
+
+
+FIGURE_FILE = re.compile(r'<a class="refimpl-figure__\w+" href="([\w.-]+\.svg)"')
+
+
+def write_figure_files(output: str, page, config) -> None:
+    """Write the SVG files of the page's figures next to the page (see refimpl.plotting.show)."""
+    from refimpl.plotting import FIGURE_FILES
+
+    folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
+    for name in FIGURE_FILE.findall(output):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(FIGURE_FILES[name], encoding="utf-8")
 
 
 def on_post_build(config) -> None:

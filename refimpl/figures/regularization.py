@@ -37,11 +37,19 @@ def _curves_and_gap(ax_acc, ax_gap, runs: dict, text: dict) -> None:
     ax_acc.set_xlabel(text["epoch"])
     ax_acc.set_ylabel(text["accuracy"])
     ax_acc.set_ylim(0.0, 1.02)
-    ax_acc.legend(frameon=False, fontsize=8, loc="lower right")
     ax_gap.set_xlabel(text["epoch"])
     ax_gap.set_ylabel(text["gap"])
     ax_gap.axhline(0.0, color="0.5", lw=0.8)
-    ax_gap.legend(frameon=False, fontsize=8)
+    # one legend for both panels, below them, so that it covers no curve
+    handles, names = ax_acc.get_legend_handles_labels()
+    ax_acc.figure.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=min(len(runs), 3),
+        frameon=False,
+    )
 
 
 CURVE_TEXT = {
@@ -87,7 +95,7 @@ def overfitting_curves(lang: str = "ko"):
     )
     run = experiments.overfitting_runs()
     epoch = run["epoch"]
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     _band(ax, epoch, run["train_accuracy"], "C0", text["train"], **TRAIN_STYLE)
     _band(ax, epoch, run["test_accuracy"], "C1", text["test"], **TEST_STYLE)
     train_end = run["train_accuracy"][:, -1].mean()
@@ -123,7 +131,7 @@ def weight_decay_curves(lang: str = "ko"):
     """The overfitting run with λ = 0 and λ = 0.1: accuracy curves and the gap per epoch."""
     text = labels(lang, ko=CURVE_TEXT["ko"], en=CURVE_TEXT["en"])
     runs = {f"λ = {wd:g}": experiments.overfitting_runs(weight_decay=wd) for wd in (0.0, 0.1)}
-    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(5.2, 3))
     _curves_and_gap(ax_acc, ax_gap, runs, text)
     fig.tight_layout()
     return fig
@@ -154,7 +162,7 @@ def weight_decay_sweep(lang: str = "ko"):
     sweep = experiments.decay_sweep()
     x = np.arange(len(sweep["weight_decay"]))
     ticks = [f"{wd:g}" for wd in sweep["weight_decay"]]
-    fig, (ax, ax_gap, ax_norm) = plt.subplots(1, 3, figsize=(9.6, 3.3))
+    fig, (ax, ax_gap, ax_norm) = plt.subplots(3, 1, figsize=(5.2, 6.4), sharex=True)
     panels = (
         (ax, "train_accuracy", "C0", "o", text["train"]),
         (ax, "test_accuracy", "C1", "s", text["test"]),
@@ -173,14 +181,13 @@ def weight_decay_sweep(lang: str = "ko"):
             label=label,
         )
     ax.set_ylabel(text["accuracy"])
-    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    ax.legend(frameon=False, loc="lower left")
     ax_gap.set_ylabel(text["gap"])
     ax_gap.set_ylim(0, None)
     ax_norm.set_ylabel(text["norm"])
     ax_norm.set_ylim(0, None)
-    for axis in (ax, ax_gap, ax_norm):
-        axis.set_xticks(x, ticks)
-        axis.set_xlabel(text["lambda"])
+    ax_norm.set_xticks(x, ticks)
+    ax_norm.set_xlabel(text["lambda"])
     fig.tight_layout()
     return fig
 
@@ -195,18 +202,18 @@ def adam_l2_vs_adamw(lang: str = "ko"):
             "adamw": "AdamW",
             "pure": "감소만 있을 때 (1 − ηλ)ᵀ",
             "scale": "손실 기울기의 크기 s (로그 축)",
-            "left": "남은 가중치 |θ_T| (처음 1)",
+            "left": r"남은 가중치 $|\theta_T|$ (처음 1)",
         },
         en={
             "adam": "Adam + L2 (weight_decay)",
             "adamw": "AdamW",
             "pure": "decay alone, (1 − ηλ)ᵀ",
             "scale": "size s of the loss gradient (log axis)",
-            "left": "weight left, |θ_T| (starts at 1)",
+            "left": r"weight left, $|\theta_T|$ (starts at 1)",
         },
     )
     result = experiments.adam_l2_vs_adamw()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     ax.plot(result["scale"], result["adam_l2"], "o-", color="C0", label=text["adam"])
     ax.plot(result["scale"], result["adamw"], "s-", color="C1", label=text["adamw"])
     ax.axhline(result["pure_decay"], color="0.4", linestyle=":", label=text["pure"])
@@ -243,7 +250,7 @@ def bn_weight_norm(lang: str = "ko"):
             "pure": "(1 − ηλ)ᵗ ‖W₀‖",
         },
     )
-    fig, (ax_norm, ax_lr) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig, (ax_norm, ax_lr) = plt.subplots(1, 2, figsize=(5.2, 2.9))
     for index, wd in enumerate((0.0, BN_DECAY)):
         runs = [experiments.bn_weight_norm(seed, wd) for seed in BN_SEEDS]
         step = runs[0]["step"]
@@ -266,7 +273,7 @@ def bn_weight_norm(lang: str = "ko"):
         ax.set_yscale("log")
         ax.set_xlabel(text["step"])
         ax.set_ylabel(text[key])
-        ax.legend(frameon=False, fontsize=9)
+        ax.legend(frameon=False)
     fig.tight_layout()
     return fig
 
@@ -282,7 +289,7 @@ def dropout_curves(lang: str = "ko"):
     """The overfitting run with dropout p = 0, 0.1, 0.2: accuracy curves and the gap per epoch."""
     text = labels(lang, ko=CURVE_TEXT["ko"], en=CURVE_TEXT["en"])
     runs = {f"p = {p:g}": experiments.overfitting_runs(dropout=p) for p in DROPOUT_RATES}
-    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(5.2, 3))
     _curves_and_gap(ax_acc, ax_gap, runs, text)
     fig.tight_layout()
     return fig
@@ -311,7 +318,7 @@ def mc_dropout(lang: str = "ko"):
     # one row per seed: the mean over that seed's repeats
     mc = np.stack([run["mc_accuracy"].mean(axis=0) for run in runs])
     ws = np.array([run["weight_scaling_accuracy"] for run in runs])
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     _band(ax, k, mc, "C0", text["mc"])
     ax.axhline(ws.mean(), color="C1", linestyle="--", label=text["ws"])
     ax.axhspan(ws.min(), ws.max(), color="C1", alpha=0.12, lw=0)
@@ -346,7 +353,7 @@ def variance_shift(lang: str = "ko"):
             "ratio": "σ²(running) / σ²(test) (log axis)",
         },
     )
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     width = 0.26
     for index, (placement, p) in enumerate(VARIANCE_SHIFT_CASES):
         ratios = np.stack(
@@ -371,7 +378,7 @@ def variance_shift(lang: str = "ko"):
     ax.set_xticks(layers)
     ax.set_xlabel(text["layer"])
     ax.set_ylabel(text["ratio"])
-    ax.legend(frameon=False, loc="upper left", fontsize=9)
+    ax.legend(frameon=False, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -403,7 +410,7 @@ def ensemble(lang: str = "ko"):
     )
     result = experiments.ensemble_accuracy()
     k = result["k"]
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
     _band(ax, k, result["accuracy"], "C0", text["ensemble"])
     ax.plot(
         np.ones_like(result["single"]),
@@ -422,6 +429,6 @@ def ensemble(lang: str = "ko"):
     ax.set_xticks(k)
     ax.set_xlabel(text["k"])
     ax.set_ylabel(text["accuracy"])
-    ax.legend(frameon=False, loc="lower right", fontsize=9)
+    ax.legend(frameon=False, loc="lower right")
     fig.tight_layout()
     return fig
