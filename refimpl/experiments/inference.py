@@ -93,9 +93,9 @@ def ema_weight(momentum: float, steps: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape of steps
-        $1 - (1 - \alpha)^N$: the running mean's expected value as a fraction of the data's mean.
+        $1 - (1 - \alpha)^T$: the running mean's expected value as a fraction of the data's mean.
     """
-    # running_N = (1 − α)^N · running_0 + (1 − (1 − α)^N) · μ    in expectation
+    # running_T = (1 − α)^T · running_0 + (1 − (1 − α)^T) · μ    in expectation
     return 1.0 - (1.0 - momentum) ** np.asarray(steps, dtype=np.float64)
 
 

@@ -30,26 +30,26 @@ def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register("inference-running-average", page="inference/train-vs-eval")
 def running_average(lang: str = "ko"):
     """Running mean of PyTorch's update for several momenta: how much of the data's mean it holds
-    after N steps (with the curve 1 − (1 − α)^N, α the momentum), and how far it is from the
+    after T updates (with the curve 1 − (1 − α)^T, α the momentum), and how far it is from the
     data's mean."""
     text = labels(
         lang,
         ko={
             "left": "이동 평균이 데이터 평균에 다가가는 속도",
             "right": "이동 평균의 오차 (특성 {f}개의 RMS)",
-            "steps": "갱신 횟수 N",
+            "steps": "갱신 횟수 T",
             "fraction": "running_mean / 데이터 평균",
             "error": "|running_mean − μ| / σ",
-            "theory": r"$1 - (1 - \alpha)^N$, $\alpha$ = momentum",
+            "theory": r"$1 - (1 - \alpha)^T$, $\alpha$ = 모멘텀",
             "cumulative": "momentum=None (누적 평균)",
         },
         en={
             "left": "How fast the running mean reaches the data's mean",
             "right": "Error of the running mean (RMS over {f} features)",
-            "steps": "number of updates N",
+            "steps": "number of updates T",
             "fraction": "running_mean / data mean",
             "error": "|running_mean − μ| / σ",
-            "theory": r"$1 - (1 - \alpha)^N$, $\alpha$ = momentum",
+            "theory": r"$1 - (1 - \alpha)^T$, $\alpha$ = momentum",
             "cumulative": "momentum=None (cumulative)",
         },
     )

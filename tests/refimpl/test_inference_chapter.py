@@ -27,7 +27,7 @@ from ..pages import DOCS, python_blocks
 
 
 def test_running_mean_follows_the_ema_weight():
-    """inference-running-average (top): every measured curve lies on 1 − (1 − m)^N."""
+    """inference-running-average (top): every measured curve lies on 1 − (1 − α)^T."""
     result = experiments.running_average_traces()
     steps = result["steps"]
     for label in ("0.5", "0.1", "0.01"):
