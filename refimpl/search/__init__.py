@@ -11,6 +11,9 @@ better). Every searcher returns a `SearchResult` with each evaluation and the ep
 - `refimpl.search.bayesian`: Optuna's TPE sampler with its median pruner, on the same interface;
 - `refimpl.search.objective`: the digits MLP objective of the tuning chapter;
 - `refimpl.search.compare`: the searchers by name, with the settings the chapter uses;
+- `refimpl.search.storage`, `refimpl.search.workers`, `refimpl.search.parallel`: a study shared by
+  many processes in SQLite or PostgreSQL, with heartbeats and retried trials
+  (``python -m refimpl search --storage URL --workers N``);
 - `refimpl.search.cli`: ``python -m refimpl search``.
 """
 

@@ -10,6 +10,11 @@ Hyperband with the settings of the comparison (R = 27 epochs, η = 3), seed 2::
 
     python -m refimpl search --searcher hyperband --seed 2
 
+TPE in a study that four processes of this machine share, until 40 trials have completed
+(run the same command again to resume it; on other machines, give a PostgreSQL URL)::
+
+    python -m refimpl search --searcher tpe --storage sqlite:///study.db --workers 4 --trials 40
+
 `add_parser` registers the subcommand on an ``argparse`` sub-parser collection; `run` runs it.
 """
 
@@ -18,8 +23,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from refimpl.search.compare import SEARCHERS, expected_epochs, run_searcher
+from refimpl.search.compare import SEARCHERS, _n_trials, expected_epochs, run_searcher
 from refimpl.search.objective import COMPARISON_SPACE, SCRATCH_SPACE, DigitsMLP
+from refimpl.search.storage import StudyError
 
 __all__ = ["SPACES", "add_parser", "run"]
 
@@ -72,6 +78,32 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--n-train", type=int, default=500, help="training images")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    shared = parser.add_argument_group(
+        "shared study (random, tpe, hyperband)",
+        "Keep the trials in a database that several processes fill together; --trials then "
+        "counts completed trials, and running the same command again resumes the study.",
+    )
+    shared.add_argument(
+        "--storage",
+        metavar="URL",
+        help="sqlite:///FILE (processes of one machine) or postgresql://USER@HOST/DB "
+        "(several machines); default: in memory, seeded and reproducible",
+    )
+    shared.add_argument("--study", metavar="NAME", help="default: digits-SEARCHER-SPACE")
+    shared.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes to start on this machine"
+    )
+    shared.add_argument(
+        "--heartbeat", type=int, default=10, metavar="SECONDS", help="heartbeat interval"
+    )
+    shared.add_argument(
+        "--grace",
+        type=int,
+        default=30,
+        metavar="SECONDS",
+        help="a running trial silent this long belongs to a dead worker: failed, then retried",
+    )
+    shared.add_argument("--worker-only", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -95,6 +127,63 @@ def run(args: argparse.Namespace) -> int:
     test accuracy of that model (look once, at the end): ...
     0
     """
+    try:
+        settings = shared_settings(args)
+    except StudyError as error:
+        print(f"search: error: {error}", file=sys.stderr)
+        return 2
+    if settings is not None:
+        from refimpl.search.parallel import run_shared
+
+        return run_shared(settings, args.workers, quiet=args.quiet, worker_only=args.worker_only)
+    return _run_in_memory(args)
+
+
+def shared_settings(args: argparse.Namespace):
+    """The `StudySettings` of a search with ``--storage``; None without it.
+
+    Raises
+    ------
+    StudyError
+        ``--workers`` below 1, several workers without a database, a searcher that cannot
+        share a study, or ``--study`` without ``--storage``.
+    """
+    from refimpl.search.workers import SHARED_SEARCHERS, StudySettings
+
+    if args.workers < 1:
+        raise StudyError(f"--workers must be at least 1, got {args.workers}")
+    if args.trials is not None and args.trials < 1:
+        raise StudyError(f"--trials must be at least 1, got {args.trials}")
+    if args.storage is None:
+        if args.workers > 1:
+            raise StudyError(
+                f"--workers {args.workers} needs --storage: processes share the study through "
+                "a database (e.g. --storage sqlite:///study.db)"
+            )
+        if args.study is not None:
+            raise StudyError("--study needs --storage (without it the study lives in memory)")
+        return None
+    if args.searcher not in SHARED_SEARCHERS:
+        raise StudyError(
+            f"--storage works with --searcher {', '.join(SHARED_SEARCHERS)}, not {args.searcher}"
+        )
+    return StudySettings(
+        storage=args.storage,
+        study=args.study or f"digits-{args.searcher}-{args.space}",
+        searcher=args.searcher,
+        space=args.space,
+        trials=_n_trials(args.trials, args.max_epochs, args.budget),
+        max_epochs=args.max_epochs,
+        eta=args.eta,
+        seed=args.seed,
+        n_train=args.n_train,
+        heartbeat=args.heartbeat,
+        grace=args.grace,
+    )
+
+
+def _run_in_memory(args: argparse.Namespace) -> int:
+    """The search without a database: in memory, seeded, reproducible."""
     from tqdm import tqdm
 
     settings = {
