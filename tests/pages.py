@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
 FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<lang>[\w+-]*)(?P<info>.*)$")
-FRAGMENT_MARK = "<!-- fragment -->"
+NO_COPY = ".no-copy"  # Material shows such a block without a copy button
+
+sys.path.insert(0, str(REPO / "tools"))
+import snippets  # noqa: E402
 
 
 def python_blocks(pages: list[Path] | None = None, root: Path = DOCS) -> list[tuple[str, str]]:
     """(``page:line``, code) for every runnable Python block of ``pages`` (default: every page
     under ``root``, docs/); ``page`` is relative to ``root``.
 
-    A block right after ``<!-- fragment -->`` is an excerpt, not runnable, and is left out;
-    lines marked ``markdown-exec: hide`` are dropped.
+    The page is read as the site shows it: ``--8<--`` includes are expanded. A block the reader
+    cannot copy (``{ .python .no-copy }``: an excerpt) is left out; so are lines marked
+    ``markdown-exec: hide``, which the reader never sees. Every other Python block has a copy
+    button, so it must run as printed.
     """
     found = []
     for page in pages if pages is not None else sorted(root.rglob("*.md")):
-        lines = page.read_text(encoding="utf-8").splitlines()
+        lines = snippets.expand(page.read_text(encoding="utf-8")).splitlines()
         index = 0
         while index < len(lines):
             match = FENCE_OPEN.match(lines[index])
@@ -33,8 +40,10 @@ def python_blocks(pages: list[Path] | None = None, root: Path = DOCS) -> list[tu
                 body.append(lines[index][len(indent) :])
                 index += 1
             index += 1
-            previous = lines[start - 1].strip() if start else ""
-            if match["lang"] not in ("python", "py") or previous == FRAGMENT_MARK:
+            info = match["info"]
+            classes = re.findall(r"\.([\w-]+)", info) if info.strip().startswith("{") else []
+            language = match["lang"] or (classes[0] if classes else "")
+            if language not in ("python", "py") or NO_COPY in info:
                 continue
             code = "\n".join(line for line in body if "markdown-exec: hide" not in line)
             found.append((f"{page.relative_to(root)}:{start + 1}", code))

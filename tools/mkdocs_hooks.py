@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import api_links
 import glossary
 import notebooks
+import snippets
 
 MATHJAX_ROOT = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # The TeX-input, CommonHTML-output bundle and the fonts it loads relative to itself.
@@ -98,7 +99,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             markdown,
         )
     elif not page.file.src_uri.startswith("glossary."):
-        markdown += api_links.uses_admonition(markdown, lang)
+        markdown += api_links.uses_admonition(snippets.expand(markdown), lang)
     if glossary.MARKER in markdown:
         table = glossary.glossary_table(glossary.load_terms(), lang)
         markdown = markdown.replace(glossary.MARKER, table)

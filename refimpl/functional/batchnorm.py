@@ -140,6 +140,7 @@ def _check_upstream(dout, x_hat: np.ndarray, name: str = "dout") -> np.ndarray:
 # -- training mode ------------------------------------------------------------------------------
 
 
+# --8<-- [start:forward]
 def batch_norm_forward(
     x: np.ndarray,
     gamma: np.ndarray | None = None,
@@ -216,8 +217,10 @@ def batch_norm_forward(
 
     cache = BatchNormCache(x_hat, inv_std, gamma, mean.astype(x.dtype), var.astype(x.dtype))
     return out, cache
+    # --8<-- [end:forward]
 
 
+# --8<-- [start:backward]
 def batch_norm_backward(
     dout: np.ndarray, cache: BatchNormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -282,6 +285,7 @@ def batch_norm_backward(
         m * dy - dbeta.reshape(shape) - x_hat * dgamma.reshape(shape)
     )
     return dx, dgamma, dbeta
+    # --8<-- [end:backward]
 
 
 # -- evaluation mode ----------------------------------------------------------------------------

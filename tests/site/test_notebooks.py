@@ -26,9 +26,12 @@ PAGE = textwrap.dedent(
     print(x)
     ```
 
-    <!-- fragment -->
-    ```python
+    ```{ .python .no-copy }
     model.fit(...)
+    ```
+
+    ```{ .python .no-copy }
+    --8<-- "refimpl/functional/batchnorm.py:forward"
     ```
 
     ```bash
@@ -62,7 +65,8 @@ def test_page_becomes_runnable_cells():
     assert kinds[0] == "markdown"
     text = json.dumps(notebook)
     assert "model.fit" in text and "make serve" in text  # kept, as Markdown
-    assert "fragment" not in text
+    assert "def batch_norm_forward(" in text  # the quoted library code, as the site shows it
+    assert "--8<--" not in text
     assert [cell["id"] for cell in notebook["cells"]] == [f"cell-{i}" for i in range(len(kinds))]
     assert notebooks.page_to_notebook(PAGE) == notebooks.page_to_notebook(PAGE)
 
