@@ -1,7 +1,7 @@
 """MkDocs hooks that keep the site self-contained and its builds reproducible.
 
-- MathJax is served from the site itself: its files are taken from the pinned
-  ``django-static-mathjax`` package and added to the build (no CDN).
+- Math is typeset at build time by KaTeX (tools/math_render.py): pages load no math runtime,
+  and only pages with math link KaTeX's stylesheet and fonts, which the site serves itself.
 - Executed code blocks learn that they run inside the docs build (``REFIMPL_DOCS_BUILD=1``), so
   ``refimpl.plotting.show`` prints a figure into the page instead of opening a window.
 - The glossary page is generated from docs/glossary.yml, and the first use of each term on
@@ -20,25 +20,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
-import mathjax
+from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 import api_links
 import glossary
+import math_render
 import notebooks
 import snippets
-
-MATHJAX_ROOT = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-# The TeX-input, CommonHTML-output bundle and the fonts it loads relative to itself.
-MATHJAX_FILES = ["tex-chtml.js"] + [
-    str(path.relative_to(MATHJAX_ROOT))
-    for path in sorted((MATHJAX_ROOT / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
-]
 
 # The opening line of an executed block; REFIMPL_NO_EXEC=1 turns it into a plain ```python.
 EXECUTED_FENCE = re.compile(r'^(\s*)```python [^\n]*\bexec="(?:1|on|true|yes)"[^\n]*$', re.M)
@@ -131,7 +124,17 @@ def on_post_page(output: str, page, config) -> str:
     if page_language(page) == "ko":
         for english, korean in UI_KO.items():
             output = output.replace(english, korean)
+    output = typeset_math(output, page)
     return ALTERNATE_LINK.sub("", output)
+
+
+def typeset_math(output: str, page) -> str:
+    """Every formula typeset by KaTeX now; a formula KaTeX cannot parse fails the build."""
+    stylesheet = get_relative_url((math_render.SITE_ASSETS / "katex.min.css").as_posix(), page.url)
+    try:
+        return math_render.render_page(output, stylesheet)
+    except math_render.MathError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from None
 
 
 # Interface strings that mkdocs.yml and Markdown's toc give once for both languages, in English.
@@ -156,9 +159,5 @@ def write_figure_files(output: str, page, config) -> None:
 
 
 def on_post_build(config) -> None:
-    """Copy MathJax into the site (English pages use the Korean build's ``assets/``)."""
-    site_dir = Path(config.site_dir)
-    for relative in MATHJAX_FILES:
-        target = site_dir / "assets" / "mathjax" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(MATHJAX_ROOT / relative, target)
+    """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``)."""
+    math_render.copy_assets(Path(config.site_dir))
