@@ -62,6 +62,21 @@ def source_digest(module_name: str) -> str:
     return digest.hexdigest()
 
 
+def one_blas_thread(func):
+    """Run ``func`` with one BLAS thread, so its numbers do not depend on the core count.
+
+    `cached` does this for every memoized experiment; use it on the experiment functions that
+    are cheap enough not to be memoized but still multiply matrices.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(1):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def cached(func):
     """Memoize ``func`` on disk; run it with one BLAS thread.
 

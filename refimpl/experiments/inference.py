@@ -26,7 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl import functional as F
-from refimpl.cache import cached
+from refimpl.cache import cached, one_blas_thread
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     SELU,
@@ -156,6 +156,7 @@ def running_average_traces(
 # -- batch statistics as estimates --------------------------------------------------------------
 
 
+@one_blas_thread
 def batch_statistics_noise(
     batch_sizes: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256),
     num_batches: int = 400,
@@ -466,6 +467,7 @@ def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int =
 # -- gradient accumulation ----------------------------------------------------------------------
 
 
+@one_blas_thread
 def accumulation_gap(batchnorm: bool, micro_batches: int = 4, batch_size: int = 32, seed: int = 0):
     r"""Compare the gradient of one batch with the gradient accumulated over its micro-batches.
 
@@ -652,6 +654,7 @@ def folding_timing(
 # -- which values share statistics --------------------------------------------------------------
 
 
+@one_blas_thread
 def shared_statistics_mask(
     kind: str, shape: tuple[int, int, int], n: int, c: int, num_groups: int = 2
 ) -> np.ndarray:
@@ -692,6 +695,7 @@ def shared_statistics_mask(
 # -- self-normalizing networks ------------------------------------------------------------------
 
 
+@one_blas_thread
 def moments_through_depth(
     activation: str, init: str, depth: int = 32, width: int = 256, n: int = 1000, seed: int = 0
 ) -> dict:
