@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import sys
 from pathlib import Path
@@ -48,3 +50,16 @@ def python_blocks(pages: list[Path] | None = None, root: Path = DOCS) -> list[tu
             code = "\n".join(line for line in body if "markdown-exec: hide" not in line)
             found.append((f"{page.relative_to(root)}:{start + 1}", code))
     return found
+
+
+def page_block_output(page: str, marker: str) -> str:
+    """Run the one Python block of ``docs/PAGE`` that contains ``marker``; return what it prints.
+
+    A test that parses this output asserts what the page's own code computes: edit the block
+    and the test sees the edit (a re-typed copy of the block would not).
+    """
+    (code,) = [code for _, code in python_blocks([DOCS / page]) if marker in code]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, page, "exec"), {"__name__": "__main__"})
+    return output.getvalue()

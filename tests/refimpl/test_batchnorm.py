@@ -174,8 +174,31 @@ def test_running_statistics_by_hand(rng, momentum):
         assert bn.num_batches_tracked == t
         np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-12)
         np.testing.assert_allclose(bn.running_var, var, rtol=1e-12)
-    if momentum is None:  # the cumulative average weights every batch equally
-        assert bn.running_mean.shape == (3,)
+
+
+def test_momentum_none_is_the_plain_average_of_the_batches(rng):
+    """momentum=None: every batch so far weighs the same, and the start values not at all."""
+    bn = BatchNorm1d(3, momentum=None)
+    batches = [unstandardized(rng, (5, 3)) for _ in range(4)]
+    for x in batches:
+        bn(x)
+    np.testing.assert_allclose(bn.running_mean, np.mean([x.mean(0) for x in batches], 0))
+    np.testing.assert_allclose(bn.running_var, np.mean([x.var(0, ddof=1) for x in batches], 0))
+
+
+def test_momentum_zero_keeps_the_running_statistics(rng):
+    """momentum=0 (not None): training normalizes with the batch and never moves the running
+    statistics; a `momentum or 1/t` slip would turn this into a cumulative average."""
+    bn = BatchNorm2d(3, momentum=0.0)
+    bn.running_mean[...] = [1.0, 2.0, 3.0]
+    bn.running_var[...] = [4.0, 5.0, 6.0]
+    x = unstandardized(rng, (4, 3, 2, 2))
+    out = bn(x)
+    bn(unstandardized(rng, (4, 3, 2, 2)))
+    np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(bn.running_var, [4.0, 5.0, 6.0])
+    assert bn.num_batches_tracked == 2
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0.0, atol=1e-12)  # batch statistics
 
 
 def test_update_running_stats_is_pure():

@@ -89,13 +89,25 @@ def test_batchnorm_without_the_mean_term_fails(rng):
     assert check_gradients(BatchNormWithoutMeanTerm(3), x, rng)["x"] > 1e-2
 
 
-def test_all_ones_upstream_gradient_would_hide_that_bug(rng):
-    # Why dy must be random: for BN, the true dx of sum(y) is exactly 0 ...
+def test_random_upstream_gradient_catches_what_all_ones_would_hide(rng):
+    """Why dy must be random: for BN the true dx of sum(y) is 0, so an all-ones dy cannot tell
+    the right backward from one that always returns zeros. A random dy tells them apart."""
     x = 3 + 5 * rng.standard_normal((6, 3))
-    _, cache = F.batch_norm_forward(x, np.ones(3), np.zeros(3))
-    dx, _, _ = F.batch_norm_backward(np.ones_like(x), cache)
-    np.testing.assert_allclose(dx, 0.0, atol=1e-15)
-    # ... and a backward that returns zeros for every dy would match it.
+
+    def numerical_dx(dy):
+        return numerical_gradient(lambda: float(np.sum(dy * F.batch_norm_forward(x)[0])), x)
+
+    def zero_backward(dy, cache):  # a broken backward: no input gradient at all
+        return np.zeros_like(dy)
+
+    _, cache = F.batch_norm_forward(x)
+    ones, random = np.ones_like(x), rng.standard_normal(x.shape)
+    # all ones: the true dx is 0 up to rounding, exactly what the broken backward returns
+    assert np.abs(zero_backward(ones, cache) - numerical_dx(ones)).max() < 1e-8
+    # random: the broken backward is off by the whole gradient, the right one agrees
+    assert relative_error(zero_backward(random, cache), numerical_dx(random)) == 1.0
+    right = F.batch_norm_backward(random, cache)[0]
+    assert relative_error(right, numerical_dx(random)) < 1e-7
 
 
 def test_module_is_not_modified(rng):

@@ -7,9 +7,7 @@ checked against PyTorch itself.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import re
 
 import numpy as np
@@ -21,7 +19,7 @@ from refimpl.experiments import inference as experiments
 from refimpl.gradcheck import check_gradients
 from refimpl.nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear, WeightNormLinear
 
-from ..pages import DOCS, python_blocks
+from ..pages import page_block_output
 
 # -- page "train-vs-eval" -----------------------------------------------------------------------
 
@@ -200,11 +198,12 @@ def test_folding_through_a_relu_fails_and_into_the_next_layer_works():
     assert np.allclose(right, reference, atol=1e-12)
 
 
-def test_folded_layer_is_not_slower():
-    """Page "folding", section "Is the folded layer faster?"."""
+def test_timed_folded_layer_computes_the_same():
+    """Page "folding", section "Is the folded layer faster?": the two timed versions compute
+    the same output. (The times themselves are a measurement the page shows, not a claim a
+    test can hold on a shared machine: no wall-clock assertion here.)"""
     timing = experiments.folding_timing()
     assert timing["max_difference"] < 1e-12
-    assert timing["folded"] <= timing["unfolded"]
 
 
 # -- page "limits" ------------------------------------------------------------------------------
@@ -283,18 +282,9 @@ def test_frozen_bn_statistics_win_with_tiny_finetuning_batches():
     assert abs(np.median(advantage[1])) < 0.02 and np.abs(advantage[1]).max() < 0.1
 
 
-def _page_block_output(page: str, marker: str) -> str:
-    """Run the Python block of ``docs/PAGE`` that contains ``marker``; return what it prints."""
-    (code,) = [code for _, code in python_blocks([DOCS / page]) if marker in code]
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(compile(code, page, "exec"), {})
-    return output.getvalue()
-
-
 def test_rnn_preactivation_spread_grows_then_settles():
     """Page "limits", "Recurrent networks": the spread grows over the first steps, then settles."""
-    output = _page_block_output("inference/limits.en.md", "W_h")
+    output = page_block_output("inference/limits.en.md", "W_h")
     spread = np.array([float(v) for v in re.findall(r"average std over units ([\d.]+)", output)])
     assert len(spread) == 8
     assert spread[0] < spread[1] < spread[2] and spread[2] > 1.25 * spread[0]

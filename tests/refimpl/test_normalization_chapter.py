@@ -7,6 +7,8 @@ hold with a margin on the current results but fail if the claim is false.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.preprocessing import StandardScaler as SklearnStandardScaler
@@ -17,9 +19,9 @@ from refimpl.figures import FIGURES
 from refimpl.figures import normalization as figures
 from refimpl.functional import batch_norm_backward, batch_norm_forward
 from refimpl.gradcheck import check_function_gradients
-from refimpl.nn import BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Linear, Sequential, Sigmoid
-from refimpl.optim import SGD
-from refimpl.train import iterate_minibatches
+from refimpl.nn import BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Linear, Sequential
+
+from ..pages import page_block_output
 
 # -- page "input" -------------------------------------------------------------------------------
 
@@ -69,56 +71,46 @@ def test_whitening_digits_and_the_rank_of_a_small_batch():
 
 
 def test_normalizing_outside_the_gradient_lets_the_bias_grow_without_changing_the_loss():
-    # the computation of the page's block, Ioffe & Szegedy's example
-    rng = np.random.default_rng(0)
-    u, t = rng.normal(0.0, 1.0, 100), rng.normal(1.0, 1.0, 100)
-    b, losses = 0.0, []
-    for _ in range(300):
-        x_hat = (u + b) - (u + b).mean()
-        losses.append(0.5 * np.mean((x_hat - t) ** 2))
-        b -= 0.5 * np.mean(x_hat - t)
-    assert b > 100
-    assert np.ptp(losses) < 1e-9
+    """Page "input", Ioffe & Szegedy's example: b grows without bound, the loss stays put."""
+    output = page_block_output("normalization/input.en.md", "grad_b_ignoring_mean")
+    rows = re.findall(r"step +(\d+): b = +([-\d.]+), loss = ([\d.]+)", output)
+    steps, b, loss = (np.array([float(row[k]) for row in rows]) for k in range(3))
+    assert list(steps) == [1, 10, 100, 300]
+    assert np.all(np.diff(b) > 0) and b[-1] > 100
+    assert np.ptp(loss) == 0.0  # printed to four decimals: not one digit moves
 
 
 def test_whitening_costs_over_a_hundred_thousand_times_more_at_width_4096():
-    m, d = 64, 4096
-    assert (m * d**2 + d**3) / (2 * m * d) > 100_000
+    """Page "input": the ratio the page prints for 4096 features exceeds 100,000."""
+    output = page_block_output("normalization/input.en.md", "whiten = ")
+    ratios = dict(
+        re.findall(r"(\d+) features: whitening / standardization .* ≈ ([\d,]+) times", output)
+    )
+    assert set(ratios) == {"64", "512", "4096"}
+    assert int(ratios["4096"].replace(",", "")) > 100_000
+    assert int(ratios["64"].replace(",", "")) < 100  # small widths: a modest factor
 
 
 # -- page "covariate-shift" ---------------------------------------------------------------------
 
 
 def test_covariate_shift_example_has_a_much_larger_test_error():
-    rng = np.random.default_rng(0)
-    x_train = rng.normal(0.0, 1.0, 500)
-    x_test = rng.normal(2.5, 0.5, 500)
-    y_train = np.sin(x_train) + 0.1 * rng.standard_normal(500)
-    y_test = np.sin(x_test) + 0.1 * rng.standard_normal(500)
-    coef = np.polyfit(x_train, y_train, deg=1)
-    train = np.mean((np.polyval(coef, x_train) - y_train) ** 2)
-    test = np.mean((np.polyval(coef, x_test) - y_test) ** 2)
-    assert test > 5 * train
+    """Page "covariate-shift": the line fitted on training data errs far more on test data."""
+    output = page_block_output("normalization/covariate-shift.en.md", "polyfit")
+    mse = dict(re.findall(r"(\w+) data: mean input [-\d.]+, mean squared error ([\d.]+)", output))
+    assert float(mse["test"]) > 5 * float(mse["training"])
 
 
 def test_two_layer_example_second_layer_input_spreads_as_the_first_layer_learns():
-    # the computation of the page's block
-    data = load_digits_splits(seed=0, scale="standardize")
-    rng = np.random.default_rng(0)
-    model = Sequential(Linear(64, 32, rng=rng), Sigmoid(), Linear(32, 10, rng=rng))
-    loss_fn = CrossEntropyLoss()
-    optimizer = SGD(model.parameters(), lr=0.5)
-    stds, step = {}, 0
-    for _ in range(4):
-        for batch in iterate_minibatches(len(data.X_train), 60, rng):
-            if step in (0, 70):
-                stds[step] = model[1](model[0](data.X_val))[:, :3].std(axis=0)
-            loss_fn(model(data.X_train[batch]), data.y_train[batch])
-            optimizer.zero_grad()
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            step += 1
-    assert (stds[70] > 1.5 * stds[0]).all()
+    """Page "covariate-shift": the second layer's input spreads out as the first layer learns."""
+    output = page_block_output("normalization/covariate-shift.en.md", "Sigmoid()")
+    rows = dict(re.findall(r"^ *(\d+): (.*)$", output, re.M))
+    assert set(rows) == {"0", "10", "30", "70"}
+    std = {
+        step: np.array([float(s) for s in re.findall(r"± ([\d.]+)", units)])
+        for step, units in rows.items()
+    }
+    assert (std["70"] > 1.5 * std["0"]).all()
 
 
 def test_hidden_percentiles_drift_without_bn_and_stay_put_with_bn():

@@ -138,6 +138,27 @@ def test_sgd_first_step_by_hand():
     np.testing.assert_allclose(optimizer.state[w]["momentum_buffer"], [1.0, -0.5])
 
 
+def test_adamw_two_steps_by_hand_with_a_nonzero_gradient():
+    """Decoupled decay multiplies θ by (1 − lr λ) *before* the Adam step, every step; the
+    gradient is not zero, so the Adam step moves θ too and the order of the two is visible."""
+    lr, weight_decay, beta1, beta2, eps = 0.1, 0.5, 0.9, 0.999, 1e-8
+    w = Parameter(np.array([1.0, -2.0]))
+    optimizer = AdamW([w], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)
+    grads = [np.array([0.5, -1.0]), np.array([-0.25, 2.0])]
+    theta, m, v = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2)
+    for t, g in enumerate(grads, start=1):
+        w.grad[...] = g
+        optimizer.step()
+        theta = theta * (1 - lr * weight_decay)  # decay first
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(w.data, theta, rtol=1e-14)
+    # step 1 by hand: θ = (1 − 0.05) θ₀ − 0.1 sign(g₁)
+    decay_after = (np.array([1.0, -2.0]) - lr * np.sign(grads[0])) * (1 - lr * weight_decay)
+    assert np.abs(decay_after - np.array([0.85, -1.8])).max() > 1e-3  # the other order differs
+
+
 def test_float32_parameters_stay_float32():
     for name in OPTIMIZERS:
         p = Parameter(np.ones((2, 2), dtype=np.float32))

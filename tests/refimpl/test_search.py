@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
-import sys
-import textwrap
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,39 +239,6 @@ def test_tpe_search_is_deterministic_and_respects_the_budget():
     assert min(e.budget for e in first.final()) < 9
     # and the search found the peak region (lr near 1e-2) better than its first trial
     assert abs(math.log10(first.best().config["lr"]) + 2) < 0.5
-
-
-def test_tpe_study_shared_by_two_processes(tmp_path):
-    """Two worker processes on one SQLite study: the recipe shown on the page works."""
-    worker = tmp_path / "worker.py"
-    worker.write_text(
-        textwrap.dedent(
-            """\
-            import optuna
-
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-            study = optuna.create_study(
-                study_name="shared",
-                storage="sqlite:///study.db",
-                load_if_exists=True,
-                direction="maximize",
-            )
-            study.optimize(lambda trial: -trial.suggest_float("x", -1, 1) ** 2, n_trials=6)
-            """
-        )
-    )
-    # create the study first with Optuna's command line, as the page does
-    optuna_cli = Path(sys.executable).parent / "optuna"
-    create = ["create-study", "--study-name", "shared", "--storage", "sqlite:///study.db"]
-    create += ["--direction", "maximize", "--skip-if-exists"]
-    for _ in range(2):  # the second call finds the study and leaves it alone
-        subprocess.run([str(optuna_cli), *create], cwd=tmp_path, check=True, capture_output=True)
-    workers = [subprocess.Popen([sys.executable, str(worker)], cwd=tmp_path) for _ in range(2)]
-    assert [w.wait(timeout=120) for w in workers] == [0, 0]
-    import optuna
-
-    study = optuna.load_study(study_name="shared", storage=f"sqlite:///{tmp_path}/study.db")
-    assert len(study.trials) == 12
 
 
 # -- run_searcher and the CLI -----------------------------------------------------------------
