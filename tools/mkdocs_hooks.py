@@ -125,7 +125,16 @@ def on_post_page(output: str, page, config) -> str:
         for english, korean in UI_KO.items():
             output = output.replace(english, korean)
     output = typeset_math(output, page)
+    output = output.replace(SEARCH_DIALOG, SEARCH_DIALOG_NAMED[page_language(page)], 1)
     return ALTERNATE_LINK.sub("", output)
+
+
+# Material's search dialog has no accessible name (Lighthouse: aria-dialog-name).
+SEARCH_DIALOG = 'data-md-component="search" role="dialog"'
+SEARCH_DIALOG_NAMED = {
+    "ko": f'{SEARCH_DIALOG} aria-label="검색"',
+    "en": f'{SEARCH_DIALOG} aria-label="Search"',
+}
 
 
 def typeset_math(output: str, page) -> str:

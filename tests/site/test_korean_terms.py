@@ -165,7 +165,9 @@ def _own_uses(spans, term) -> list[tuple[int, int, str]]:
     ]
 
 
-KOREAN_CITATION = re.compile(r"[A-Z][A-Za-z-]+ 외\s*[,(]|[A-Z][A-Za-z-]+ 외 \d{4}")
+# "Wu 외, 2018", "Wu 외(2018)", "Wu 외 2018", and in a sentence "Wu 외는", "Wu 외가" ...
+# ("ReLU 외의 함수", functions other than ReLU, is not a citation.)
+KOREAN_CITATION = re.compile(r"[A-Z][A-Za-z-]+ 외(?:\s*[,(]| \d{4}|[은는이가와과도])")
 
 
 def korean_citations(source: str) -> list[str]:
@@ -323,3 +325,5 @@ def test_korean_citation_is_caught():
     doctored = _doctor("inference/limits.ko.md", "Ba et al., 2016", "Ba 외, 2016")
     assert korean_citations(doctored) and "Ba 외," in korean_citations(doctored)[0]
     assert korean_citations("그 외, 다른 방법도 있습니다.\n") == []
+    assert korean_citations("Cooijmans 외는 마지막 통계를 씁니다.\n")
+    assert korean_citations("ReLU 외에도, ReLU 외의 함수도 있습니다.\n") == []
