@@ -45,8 +45,9 @@ def test_benchmark_prints_a_ratio_for_each_case_and_thread_count(torch):
     for (case, _), m in rows.items():
         ours, theirs, ratio, goal = (float(m[i]) for i in (3, 4, 5, 6))
         assert ours > 0 and theirs > 0
+        # one round of one call: the median of the pair ratios is that one ratio
         assert ratio == pytest.approx(ours / theirs, abs=0.01, rel=0.01)
-        assert goal == {"batchnorm": 1.0, "mlp step": 1.5}[case]
+        assert goal == {"batchnorm": 1.2, "mlp step": 1.5}[case]
         assert m[7] == ("yes" if ratio <= goal else "NO")
 
 
