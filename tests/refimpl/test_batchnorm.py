@@ -349,6 +349,16 @@ def test_fold_into_conv2d(rng):
     np.testing.assert_allclose(folded, bn(conv(x)), rtol=1e-12, atol=1e-12)
 
 
+def test_fold_accepts_lists_and_none_for_the_affine_parameters():
+    """Plain lists are converted like arrays (not a raw TypeError), and gamma/beta None mean
+    1 and 0 (affine=False): s = 1/sqrt(var + eps), W' = s W, b' = -s mean."""
+    weight, bias = F.fold_batch_norm(
+        [[1.0, 2.0], [3.0, 4.0]], None, [1.0, 2.0], [3.0, 0.0], None, None, eps=1.0
+    )
+    np.testing.assert_array_equal(weight, [[0.5, 1.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(bias, [-0.5, -2.0])
+
+
 # -- synchronized batch norm ------------------------------------------------------------------
 
 
