@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1:8000
 SITE_STAMP := $(VENV)/.site-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: serve build test claims lint bench build-timing clean
+.PHONY: serve build test claims lint bench build-timing audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,18 @@ bench: $(TEST_STAMP)
 
 build-timing: $(SITE_STAMP)
 	$(BIN)/python scripts/build_timing.py
+
+# Lighthouse (mobile) over every page of both languages, the site served with gzip on 127.0.0.1:
+# a table of the four scores and the transfer per page. Needs Node 20+ (npm) and the system
+# Chromium; about 15 s a page, so it is not part of `make test`.
+AUDIT_STAMP := tools/audit/node_modules/.installed
+
+$(AUDIT_STAMP): tools/audit/package.json tools/audit/package-lock.json
+	cd tools/audit && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+audit: build $(AUDIT_STAMP)
+	$(BIN)/python scripts/audit.py site
 
 clean:
 	rm -rf site .cache

@@ -149,11 +149,13 @@ def smallest_text(fig) -> float:
 HANGUL = re.compile(r"[가-힣]")
 
 
-def _korean_in_math(fig) -> None:
-    """Give a label that mixes Hangul and math (``"평균: $\\mu_B$"``) the Korean font.
+def korean_math_labels(fig) -> None:
+    """Set every label of ``fig`` that mixes Hangul and math (``"평균: $\\mu_B$"``) in NanumGothic.
 
-    Matplotlib typesets such a label with mathtext, whose plain text uses only the label's first
-    font (DejaVu Sans, which has no Hangul); NanumGothic has the Latin letters too.
+    Matplotlib typesets a label with math in it by mathtext, whose plain text takes only the
+    first font of the family (DejaVu Sans, which has no Hangul); NanumGothic has the Latin
+    letters too. `figure_svg` calls it; a figure function calls it before ``tight_layout`` too,
+    so the layout measures the right glyphs.
     """
     from matplotlib.text import Text
 
@@ -170,7 +172,7 @@ def figure_svg(fig) -> str:
     read when the figure is saved. The root element records the size of the figure's smallest
     text in points (``data-text-pt``), for the pages and their tests: text is drawn as paths.
     """
-    _korean_in_math(fig)
+    korean_math_labels(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
@@ -236,7 +238,7 @@ def show(fig, name: str, alt: str, caption: str | None = None) -> str:
                 f"figure {name!r}: the docs build shows registered figures only "
                 "(refimpl.figures.register), which it draws in both colour schemes"
             )
-        _korean_in_math(fig)
+        korean_math_labels(fig)
         with style():
             fig.savefig(name + ".svg", metadata={"Date": None})
             fig.savefig(name + ".png", dpi=150)

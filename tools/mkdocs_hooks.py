@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,6 +32,7 @@ import api_links
 import glossary
 import math_render
 import notebooks
+import search_index
 import snippets
 
 # The opening line of an executed block; REFIMPL_NO_EXEC=1 turns it into a plain ```python.
@@ -102,7 +104,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    """Link the first use of every glossary term on the page to its entry."""
+    """Keep code and its output out of search; link the first use of every glossary term on the
+    page to its entry."""
+    html = search_index.exclude_from_search(html)
     if page.file.src_uri.startswith(("glossary.", "api/")):
         return html
     lang = page_language(page)
@@ -126,7 +130,18 @@ def on_post_page(output: str, page, config) -> str:
             output = output.replace(english, korean)
     output = typeset_math(output, page)
     output = output.replace(SEARCH_DIALOG, SEARCH_DIALOG_NAMED[page_language(page)], 1)
+    output = load_search_lazily(output, page)
     return ALTERNATE_LINK.sub("", output)
+
+
+BUNDLE_SCRIPT = re.compile(r'<script src="[^"]*assets/javascripts/bundle\.\w+\.min\.js">')
+
+
+def load_search_lazily(output: str, page) -> str:
+    """Put assets/javascripts/search-lazy.js before Material's bundle, which would otherwise
+    fetch the search index of both languages on every page load."""
+    script = get_relative_url("assets/javascripts/search-lazy.js", page.url)
+    return BUNDLE_SCRIPT.sub(lambda m: f'<script src="{script}"></script>\n{m.group(0)}', output, 1)
 
 
 # Material's search dialog has no accessible name (Lighthouse: aria-dialog-name).
@@ -167,6 +182,11 @@ def write_figure_files(output: str, page, config) -> None:
         (folder / name).write_text(FIGURE_FILES[name], encoding="utf-8")
 
 
+@event_priority(-100)  # after the search plugin has written its index
 def on_post_build(config) -> None:
-    """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``)."""
-    math_render.copy_assets(Path(config.site_dir))
+    """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``); write
+    one search index per language."""
+    site_dir = Path(config.site_dir)
+    math_render.copy_assets(site_dir)
+    if (site_dir / "search" / "search_index.json").exists():
+        search_index.split_by_language(site_dir, glossary.load_terms())

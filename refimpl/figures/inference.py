@@ -12,7 +12,7 @@ from matplotlib.patches import Polygon
 
 from refimpl.experiments import inference as experiments
 from refimpl.figures import labels, register
-from refimpl.plotting import ink
+from refimpl.plotting import ink, korean_math_labels
 
 # one colour per normalization on every figure of the chapter (matplotlib's default cycle)
 COLORS = {"bn": "C0", "ln": "C1", "gn": "C2", "wn": "C3", "selu": "C4", "none": "C7"}
@@ -70,13 +70,16 @@ def running_average(lang: str = "ko"):
     left.set_ylim(-0.05, 1.25)
     left.set_title(text["left"])
     left.set_ylabel(text["fraction"])
-    left.legend(frameon=False, loc="lower right")
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_title(text["right"].format(f=result["num_features"]))
     right.set_xlabel(text["steps"])
     right.set_ylabel(text["error"])
+    korean_math_labels(fig)
     fig.tight_layout()
+    # below both panels, where it covers no curve
+    handles, names = left.get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), frameon=False)
     return fig
 
 
@@ -119,6 +122,7 @@ def batch_noise(lang: str = "ko"):
     ax.set_ylabel(text["error"])
     ax.set_title(text["title"])
     ax.legend(frameon=False)
+    korean_math_labels(fig)
     fig.tight_layout()
     return fig
 

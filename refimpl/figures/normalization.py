@@ -272,7 +272,9 @@ def _activation_grid(lang: str, activation: str):
             ax = axes[row, k]
             for norm in ("none", "before"):
                 counts = result[activation][norm][scheme]["counts"][k]
-                ax.stairs(counts / widths, bins, color=COLORS[norm], fill=True, alpha=0.45)
+                # without BN a light fill, with BN an outline on top: no blended overlap
+                shape = {"fill": True, "alpha": 0.5} if norm == "none" else {"linewidth": 1.4}
+                ax.stairs(counts / widths, bins, color=COLORS[norm], **shape)
             ax.set_yticks([])
             ax.grid(False)
             if row == 0:
@@ -280,7 +282,8 @@ def _activation_grid(lang: str, activation: str):
         axes[row, 0].set_ylabel(SCHEME_NAMES[lang][scheme])
     fig.supxlabel(text[f"{activation}_x"])
     handles = [
-        plt.Rectangle((0, 0), 1, 1, color=COLORS[norm], alpha=0.45) for norm in ("none", "before")
+        plt.Rectangle((0, 0), 1, 1, color=COLORS["none"], alpha=0.5),
+        plt.Line2D([], [], color=COLORS["before"], linewidth=1.4),
     ]
     fig.legend(
         handles,

@@ -12,6 +12,7 @@ import numpy as np
 
 from refimpl.experiments import regularization as experiments
 from refimpl.figures import labels, register
+from refimpl.plotting import korean_math_labels
 
 TRAIN_STYLE = {"linestyle": "-"}
 TEST_STYLE = {"linestyle": "--"}
@@ -222,6 +223,7 @@ def adam_l2_vs_adamw(lang: str = "ko"):
     ax.set_xlabel(text["scale"])
     ax.set_ylabel(text["left"])
     ax.legend(frameon=False, loc="lower right")
+    korean_math_labels(fig)
     fig.tight_layout()
     return fig
 
@@ -274,6 +276,7 @@ def bn_weight_norm(lang: str = "ko"):
         ax.set_xlabel(text["step"])
         ax.set_ylabel(text[key])
         ax.legend(frameon=False)
+    korean_math_labels(fig)
     fig.tight_layout()
     return fig
 

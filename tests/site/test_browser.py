@@ -67,9 +67,9 @@ def browser():
 class PageVisit:
     """A browser page that records console errors and every request leaving 127.0.0.1."""
 
-    def __init__(self, browser, color_scheme: str = "light") -> None:
+    def __init__(self, browser, color_scheme: str = "light", width: int = 1280) -> None:
         self.context = browser.new_context(
-            color_scheme=color_scheme, viewport={"width": 1280, "height": 900}
+            color_scheme=color_scheme, viewport={"width": width, "height": 900}
         )
         self.errors: list[str] = []
         self.outside: list[str] = []
@@ -304,18 +304,28 @@ READING_PAGES = [
 def test_figures_read_and_pages_fit_on_a_phone_and_a_desktop(browser, site_url, width, smallest):
     """No page scrolls sideways; figure text is at least 9 px on a phone, 11 px on a desktop.
 
+    Korean pages also show their interface in Korean and name Korean fonts for Hangul.
+
     Each figure image carries the size of its smallest text at its natural width
     (``data-text-px``, measured from the matplotlib figure); the browser's layout gives the
     width it is shown at.
     """
-    context = browser.new_context(viewport={"width": width, "height": 844})
-    page = context.new_page()
+    visit = PageVisit(browser, width=width)
+    page = visit.page
     problems = []
     for lang in ("ko", "en"):
         for path in READING_PAGES:
             url = site_url + _prefix(lang) + path
-            page.goto(url, wait_until="load")
-            wait_for_math(page)
+            visit.open(url)
+            if lang == "ko":
+                # interface strings in Korean; Hangul from the system's Korean fonts
+                html = page.content()
+                english = [s for s in ("Switch to", "Permanent link") if s in html]
+                if english:
+                    problems.append(f"{url}: English interface strings {english}")
+                font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+                if "Malgun Gothic" not in font or "Noto Sans CJK KR" not in font:
+                    problems.append(f"{url}: no Korean font stack ({font})")
             overflow = page.evaluate("() => document.documentElement.scrollWidth")
             if overflow > width:
                 problems.append(f"{url}: the page is {overflow} px wide at {width} px")
@@ -330,5 +340,6 @@ def test_figures_read_and_pages_fit_on_a_phone_and_a_desktop(browser, site_url, 
                 for name, size in sizes
                 if size < smallest
             ]
-    context.close()
+    problems += [f"request left 127.0.0.1: {url}" for url in visit.outside]
+    visit.close()
     assert not problems, "\n".join(problems)
