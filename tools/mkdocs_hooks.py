@@ -182,7 +182,8 @@ def write_figure_files(output: str, page, config) -> None:
         (folder / name).write_text(FIGURE_FILES[name], encoding="utf-8")
 
 
-@event_priority(-100)  # after the search plugin has written its index
+# After mkdocs-static-i18n (-100), whose last step writes the index of both languages.
+@event_priority(-200)
 def on_post_build(config) -> None:
     """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``); write
     one search index per language."""

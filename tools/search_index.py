@@ -49,7 +49,7 @@ def variants(term, lang: str) -> list[str]:
     Korean names without their spaces (배치 정규화 → 배치정규화)."""
     names = list(term.names[lang])
     if lang == "ko":
-        names += list(term.ko_avoid)
+        names += list(term.avoid)
     names += SEARCH_ALIASES.get(term.id, {}).get(lang, [])
     if lang == "ko":
         names += [name.replace(" ", "") for name in names if " " in name]
@@ -57,41 +57,35 @@ def variants(term, lang: str) -> list[str]:
 
 
 def keyword_documents(docs: list[dict], terms, lang: str) -> list[dict]:
-    """One extra entry per page: the variants of the terms the page uses, boosted by use."""
+    """Extra entries: for each page and each glossary term it uses, the term's variants that
+    the page does not contain, boosted by how much the page uses the term."""
     pages: dict[str, dict] = {}
     for doc in docs:
         path = doc["location"].split("#")[0]
-        page = pages.setdefault(path, {"title": None, "text": []})
+        page = pages.setdefault(path, {"title": "", "text": []})
         if "#" not in doc["location"]:
             page["title"] = doc["title"]
         page["text"].append(html.unescape(TAG.sub(" ", doc["title"] + " " + doc["text"])))
     extra = []
     for path, page in pages.items():
-        text = " ".join(page["text"]).lower()
-        title = (page["title"] or "").lower()
-        weights: dict[str, int] = {}
+        text, title = " ".join(page["text"]).lower(), page["title"].lower()
         for term in terms:
             names = [name.lower() for name in term.names[lang]]
             uses = sum(text.count(name) for name in names)
             if any(name in title for name in names):
                 uses += 20
-            if not uses:
+            missing = [v for v in variants(term, lang) if v.lower() not in text]
+            if not uses or not missing:
                 continue
-            for variant in variants(term, lang):
-                if variant.lower() not in text:
-                    weights[variant] = max(weights.get(variant, 0), uses)
-        if not weights:
-            continue
-        top = max(weights.values())
-        extra.append(
-            {
-                "location": f"{path}#search-keywords",
-                "title": page["title"] or "",
-                "text": " · ".join(sorted(weights)),
-                # lunr multiplies the entry's score by its boost: 1 for a term used once, up to 3.
-                "boost": round(1 + min(top, 20) / 10, 2),
-            }
-        )
+            extra.append(
+                {
+                    "location": f"{path}#search-{term.id}",
+                    "title": page["title"],
+                    "text": " · ".join([term.name(lang), *missing]),
+                    # lunr multiplies the entry's score by its boost: from 1.2 (used once) to 5.
+                    "boost": round(1 + min(uses, 20) / 5, 1),
+                }
+            )
     return extra
 
 
@@ -102,7 +96,13 @@ def split_by_language(site_dir: Path, terms) -> dict[str, int]:
     sizes = {}
     for lang, target in (("ko", source), ("en", site_dir / "en" / "search" / "search_index.json")):
         english = lang == "en"
-        docs = [doc for doc in index["docs"] if doc["location"].startswith("en/") == english]
+        docs = [
+            doc
+            for doc in index["docs"]
+            if doc["location"].startswith("en/") == english and "#search-" not in doc["location"]
+        ]
+        if not docs:  # an inner build's partial index: the last pass writes both files
+            continue
         config = dict(index["config"], lang=["en"]) if english else index["config"]
         docs += keyword_documents(docs, terms, lang)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -234,6 +234,98 @@ def test_language_switch_keeps_the_page(browser, site_url, path):
     visit.close()
 
 
+# What readers type, with the page that answers it (its path under the language's root): the
+# glossary's terms, Korean spellings without the space, variants and loanwords the site does not
+# use (폴딩 for 접어 넣기), and English phrasings. tools/search_index.py makes variants findable.
+READER_SEARCHES = {
+    "ko": {
+        "배치정규화": "",
+        "폴딩": "inference/folding/",
+        "접어 넣기": "inference/folding/",
+        "조기 종료": "regularization/overfitting/",
+        "가중치감소": "regularization/weight-decay/",
+        "가중치 감소": "regularization/weight-decay/",
+        "드롭아웃": "regularization/dropout/",
+        "앙상블": "regularization/ensembles/",
+        "이동 평균": "inference/train-vs-eval/",
+        "평가 모드": "inference/train-vs-eval/",
+        "백색화": "normalization/input/",
+        "내부 공변량 변화": "normalization/covariate-shift/",
+        "공변량변화": "normalization/covariate-shift/",
+        "격자 탐색": "tuning/random-search/",
+        "연속 반감": "tuning/hyperband/",
+        "베이즈 최적화": "tuning/bayesian/",
+        "검증 데이터": "tuning/validation/",
+        "층 정규화": "inference/alternatives/",
+        "과적합": "regularization/overfitting/",
+        "용어집": "glossary/",
+    },
+    "en": {
+        "running variance": "inference/train-vs-eval/",
+        "fold": "inference/folding/",
+        "folding": "inference/folding/",
+        "BN folding": "inference/folding/",
+        "weight decay vs AdamW": "regularization/weight-decay/",
+        "weight decay": "regularization/weight-decay/",
+        "dropout": "regularization/dropout/",
+        "ensemble": "regularization/ensembles/",
+        "whitening": "normalization/input/",
+        "internal covariate shift": "normalization/covariate-shift/",
+        "random search": "tuning/random-search/",
+        "grid search": "tuning/random-search/",
+        "successive halving": "tuning/hyperband/",
+        "hyperband": "tuning/hyperband/",
+        "Optuna": "tuning/bayesian/",
+        "validation set": "tuning/validation/",
+        "overfitting": "regularization/overfitting/",
+        "glossary": "glossary/",
+        "eval mode": "inference/train-vs-eval/",
+        "troubleshooting": "inference/troubleshooting/",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_search_answers_in_the_page_language(browser, site_url, lang):
+    """20 queries per language: the right page is among the first three result pages, and every
+    one of them is in the language of the site searched. The index is requested only once the
+    reader opens search, and it is that language's index."""
+    visit = PageVisit(browser)
+    requests = []
+    visit.page.on("request", lambda request: requests.append(urlsplit(request.url).path))
+    visit.open(site_url + _prefix(lang), typeset=False)
+    visit.page.wait_for_timeout(500)
+    assert not [path for path in requests if path.endswith("search_index.json")], requests
+    visit.page.click("label.md-search__icon, .md-search__input")
+    search_box = visit.page.locator("input.md-search__input")
+    problems = []
+    for query, expected in READER_SEARCHES[lang].items():
+        search_box.fill("")
+        search_box.press_sequentially(query, delay=20)
+        results = visit.page.locator(".md-search-result__item > a")
+        try:
+            results.first.wait_for(timeout=10_000)
+        except Exception:
+            problems.append(f"{query!r}: no results")
+            continue
+        visit.page.wait_for_timeout(200)  # results for the last key, not an earlier prefix
+        pages = []
+        for href in results.evaluate_all("links => links.map(a => a.href)"):
+            path = urlsplit(href).path
+            if path not in pages:
+                pages.append(path)
+        first = pages[:3]
+        if any(path.startswith("/en/") != (lang == "en") for path in first):
+            problems.append(f"{query!r}: a result in the other language: {first}")
+        if _prefix(lang) + expected not in first:
+            problems.append(f"{query!r}: {_prefix(lang) + expected} not in {first}")
+    indexes = [path for path in requests if path.endswith("search_index.json")]
+    assert indexes == [_prefix(lang) + "search/search_index.json"], indexes
+    assert not problems, "\n".join(problems)
+    assert not visit.outside, visit.outside
+    visit.close()
+
+
 @pytest.mark.parametrize(
     ("lang", "query"), [(lang, query) for lang, queries in SEARCHES.items() for query in queries]
 )
