@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
+# Material 9 prints a boxed notice about MkDocs 2 at every start; the pins (MkDocs < 2,
+# Material 9) are deliberate, so the notice is turned off for our own commands.
+export NO_MKDOCS_2_WARNING := 1
 
 # A stamp per requirements file: editing a pin reinstalls, nothing else does.
 SITE_STAMP := $(VENV)/.site-installed
