@@ -29,6 +29,7 @@ from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 import api_links
+import api_source
 import glossary
 import math_render
 import notebooks
@@ -131,6 +132,10 @@ def on_post_page(output: str, page, config) -> str:
     output = typeset_math(output, page)
     output = output.replace(SEARCH_DIALOG, SEARCH_DIALOG_NAMED[page_language(page)], 1)
     output = load_search_lazily(output, page)
+    if page.file.src_uri.startswith("api/"):
+        folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
+        script = get_relative_url("assets/javascripts/api-source.js", page.url)
+        output = api_source.split_listings(output, folder, script)
     return ALTERNATE_LINK.sub("", output)
 
 
