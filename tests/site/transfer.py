@@ -1,9 +1,10 @@
 """What a page costs a reader on first load, gzipped, computed from the built files.
 
 Counted: the HTML, its stylesheets and scripts, Material's search worker (started on every page),
-the images it shows without ``loading="lazy"``, and the KaTeX fonts its math uses. Not counted:
-the search index (loaded when the reader opens search, see assets/javascripts/search-lazy.js),
-lazy images and files only linked (notebooks, SVGs opened full size).
+every image the page shows (lazy ones too, and both scheme variants of a figure: an upper bound),
+and the KaTeX fonts its math uses. Not counted: the search index (loaded when the reader opens
+search, see assets/javascripts/search-lazy.js) and files only linked (notebooks, API source
+listings fetched when opened, SVGs opened full size).
 """
 
 from __future__ import annotations
@@ -65,11 +66,7 @@ def first_load(site_dir: Path, page: Path) -> dict[str, int]:
     page_url = "" if page_url == "./" else page_url
     files = {page: gzipped_size(page)}
     references = [a or b for a, b in LINKED.findall(html)]
-    references += [
-        SRC.search(tag).group(1)
-        for tag in IMAGE.findall(html)
-        if 'loading="lazy"' not in tag and SRC.search(tag)
-    ]
+    references += [SRC.search(tag).group(1) for tag in IMAGE.findall(html) if SRC.search(tag)]
     worker, base = WORKER.search(html), BASE.search(html)
     if worker and base:
         references.append(base.group(1).rstrip("/") + "/" + worker.group(1))
