@@ -93,7 +93,7 @@ def audit(url: str) -> dict:
         audit_id
         for name in CATEGORIES[1:]
         for ref in report["categories"][name]["auditRefs"]
-        if ref["weight"] and (report["audits"][ref["id"]]["score"] or 1) < 1
+        if ref["weight"] and report["audits"][ref["id"]]["score"] not in (None, 1)
         for audit_id in [ref["id"]]
     ]
     metrics = {
