@@ -234,20 +234,20 @@ BN_SEEDS = (0, 1, 2)
 
 @register("regularization-bn-weight-norm", page="regularization/weight-decay")
 def bn_weight_norm(lang: str = "ko"):
-    """‖W‖ of the weights in front of BatchNorm over training, and η/‖W‖², with/without decay."""
+    """‖W‖ of the weights in front of BatchNorm over training, and η/‖w_c‖², with/without decay."""
     text = labels(
         lang,
         ko={
             "step": "스텝",
             "norm": "‖W‖ (BN 앞 층, 로그 축)",
-            "lr": "유효 학습률 η/‖W‖² (로그 축)",
+            "lr": r"유효 학습률 $\eta/\Vert w_c\Vert^2$, 행 평균 (로그 축)",
             "decay": "λ = {wd:g}",
             "pure": "(1 − ηλ)ᵗ ‖W₀‖",
         },
         en={
             "step": "step",
             "norm": "‖W‖ (layers before BN, log axis)",
-            "lr": "effective learning rate η/‖W‖² (log axis)",
+            "lr": r"effective learning rate $\eta/\Vert w_c\Vert^2$, row mean (log axis)",
             "decay": "λ = {wd:g}",
             "pure": "(1 − ηλ)ᵗ ‖W₀‖",
         },
