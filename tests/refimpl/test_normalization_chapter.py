@@ -155,8 +155,7 @@ def test_smoothness_depends_on_the_initialization():
         assert median(default["before"], "beta_smoothness") > 2 * median(
             default["none"], "beta_smoothness"
         )
-        # ΔL is larger with BN under He initialization
-        assert median(he["before"], "loss_range") > median(he["none"], "loss_range")
+        # ΔL: the page prints for how many seeds it is larger with BN (it is not one-sided)
 
 
 # -- page "initialization" ----------------------------------------------------------------------
@@ -208,7 +207,9 @@ def test_weight_scale_grid():
     # the figure's alt text: "without BN only std 0.29 and 0.16 learn"
     learned = [round(float(s), 2) for s in scales[final_none > 0.5]]
     assert learned == [0.29, 0.16], learned
-    assert (final_none[scales < 0.1] < 0.2).all()
+    # the alt text: "0.086 barely learns and smaller ones stay near 0.1"
+    assert (final_none[(scales < 0.1) & (scales > 0.05)] < 0.5).all()
+    assert (final_none[scales < 0.05] < 0.2).all()
     # with BN: higher at most scales, never diverges
     assert not bn["diverged"].any()
     assert ((final_bn > final_none) | none["diverged"]).sum() >= 12
