@@ -183,8 +183,8 @@ def finetune(lang: str = "ko"):
             "seed": "점: 시드 하나",
         },
         en={
-            "title": "Fine-tuning a new head on a frozen backbone (digits 5–9, 100 images)",
-            "batch": "BN in training mode (batch statistics, running statistics updated)",
+            "title": "Fine-tuning a new head on a frozen backbone\n(digits 5–9, 100 images)",
+            "batch": "BN in training mode\n(batch statistics, running statistics updated)",
             "frozen": "BN in eval mode (running statistics frozen)",
             "size": "fine-tuning batch size",
             "accuracy": "test accuracy (axis starts at 0.5)",
@@ -295,12 +295,9 @@ def norm_axes(lang: str = "ko"):
         en={
             "batch": "Batch norm (BatchNorm)",
             "layer": "Layer norm (LayerNorm)",
-            "instance": "Instance norm (InstanceNorm)",
-            "group": "Group norm (GroupNorm, {g} groups)",
-            "note": (
-                "Shaded: the values normalized with the same mean and variance as "
-                "sample 0, channel 1"
-            ),
+            "instance": "Instance norm\n(InstanceNorm)",
+            "group": "Group norm\n(GroupNorm, {g} groups)",
+            "note": ("Shaded: normalized with the same mean and variance\nas sample 0, channel 1"),
         },
     )
     shape, groups = (4, 6, 5), 2

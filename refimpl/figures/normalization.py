@@ -178,7 +178,7 @@ def noisy_bn(lang: str = "ko"):
         width=0.6,
     )
     for position, values in zip(positions, motion, strict=True):
-        right.plot(np.full(len(values), position), values, "k.", markersize=4)
+        right.plot(np.full(len(values), position), values, ".", color=ink(), markersize=4)
     right.set_yscale("log")
     right.set_xticks(positions, [text[name] for name in names], rotation=15)
     right.set_ylabel(text["motion"])
@@ -205,7 +205,7 @@ def smoothness(lang: str = "ko"):
             "none": "no batch normalization",
             "before": "batch normalization",
             "he": "He initialization",
-            "default": "PyTorch default initialization (smaller weights)",
+            "default": "PyTorch default init.\n(smaller weights)",
             "step": "training step",
             "beta": "effective β-smoothness (log scale)",
         },
@@ -519,7 +519,12 @@ def bn_graph(lang: str = "ko"):
             ha="center",
             va="center",
             fontsize=13,
-            bbox={"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "C0"},
+            color=ink(),
+            bbox={
+                "boxstyle": "round,pad=0.35",
+                "facecolor": plt.rcParams["axes.facecolor"],
+                "edgecolor": "C0",
+            },
         )
     for start, end in edges:
         x0, y0, _ = nodes[start]

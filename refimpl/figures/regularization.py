@@ -12,7 +12,7 @@ import numpy as np
 
 from refimpl.experiments import regularization as experiments
 from refimpl.figures import labels, register
-from refimpl.plotting import korean_math_labels
+from refimpl.plotting import ink, korean_math_labels
 
 TRAIN_STYLE = {"linestyle": "-"}
 TEST_STYLE = {"linestyle": "--"}
@@ -373,6 +373,7 @@ def variance_shift(lang: str = "ko"):
             width,
             yerr=[mean - ratios.min(axis=0), ratios.max(axis=0) - mean],
             capsize=2,
+            ecolor=ink(),
             color=f"C{index}",
             label=text[placement].format(p=p),
         )

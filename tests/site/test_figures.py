@@ -101,8 +101,8 @@ def test_every_figure_has_a_light_and_a_dark_file_next_to_its_page(built_site):
                 # black text and lines would vanish on the dark page, and are what light needs
                 if "#000000" in _colours(svgs["dark"]):
                     problems.append(f"{where} {name}: the dark figure has black ink")
-                if "#000000" not in _colours(svgs["light"]):
-                    problems.append(f"{where} {name}: the light figure has no black ink")
+                # (the light one may have no explicit black: SVG's default fill is black, and a
+                # figure without axes, like the computational graph, writes none)
             caption = " ".join(figure["caption"].split())
             if len(caption) < 20 or "python -m" in caption:
                 problems.append(f"{where} {name}: caption {caption!r}")
