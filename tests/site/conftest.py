@@ -12,6 +12,7 @@ import http.server
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -57,6 +58,37 @@ def built_site(shared_dir) -> Path:
         if not (site_dir / "index.html").exists():
             build_site(site_dir, shared_dir / "cache")
     return site_dir
+
+
+# Runs a notebook's code cells in order in one namespace, as "Run all" does.
+RUN_ALL = textwrap.dedent(
+    """\
+    import json, sys
+    notebook = json.load(open(sys.argv[1], encoding="utf-8"))
+    namespace = {"__name__": "__main__"}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)
+    """
+)
+
+
+def run_notebook(
+    notebook: Path, folder: Path, cache: Path, timeout: int
+) -> subprocess.CompletedProcess:
+    """Run every code cell of ``notebook`` top to bottom in a fresh, isolated process in
+    ``folder``, as a reader's "Run all" does, with the experiment cache ``cache``."""
+    (folder / "run_all.py").write_text(RUN_ALL, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "REFIMPL_DOCS_BUILD"}
+    env.update(MPLBACKEND="Agg", REFIMPL_CACHE=str(cache))
+    return subprocess.run(
+        [sys.executable, "-I", "run_all.py", str(notebook)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,17 +10,14 @@ calls ``check("EXERCISE", ..., lang="LANG")``; otherwise it is "predict, then ru
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from refimpl.exercises import EXERCISES
 
-from .conftest import DOCS, REPO, page_pairs
+from .conftest import DOCS, REPO, page_pairs, run_notebook
 
 sys.path.insert(0, str(REPO / "tools"))
 import notebooks
@@ -132,17 +129,6 @@ def test_doctored_sections_are_caught():
 
 # -- notebooks ------------------------------------------------------------------------------------
 
-RUN_ALL = textwrap.dedent(
-    """\
-    import json, sys
-    notebook = json.load(open(sys.argv[1], encoding="utf-8"))
-    namespace = {"__name__": "__main__"}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)
-    """
-)
-
 
 def _notebook(path) -> dict:
     return json.loads(notebooks.page_to_notebook(_read(path)))
@@ -171,17 +157,8 @@ def test_notebook_has_starters_and_folds_the_solutions(path):
 def test_a_notebook_with_exercises_runs_top_to_bottom(tmp_path):
     path = "normalization/algorithm.en.md"
     (tmp_path / "page.ipynb").write_text(json.dumps(_notebook(path)), encoding="utf-8")
-    (tmp_path / "run_all.py").write_text(RUN_ALL, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "REFIMPL_DOCS_BUILD"}
-    env.update(MPLBACKEND="Agg", REFIMPL_CACHE=str(REPO / ".cache" / "refimpl"))
-    result = subprocess.run(
-        [sys.executable, "-I", "run_all.py", "page.ipynb"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    cache = REPO / ".cache" / "refimpl"
+    result = run_notebook(tmp_path / "page.ipynb", tmp_path, cache, timeout=900)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     # the starters ran into the checker, which answered instead of crashing
     assert "❌ batchnorm-forward: your function raised an exception" in result.stdout

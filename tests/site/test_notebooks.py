@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from .conftest import REPO, built_pages
+from .conftest import REPO, built_pages, run_notebook
 
 sys.path.insert(0, str(REPO / "tools"))
 import notebooks
@@ -41,18 +39,6 @@ PAGE = textwrap.dedent(
     ```python
     print(x + 1)
     ```
-    """
-)
-
-# Runs a notebook's code cells in order in one namespace, as "Run all" does.
-RUN_ALL = textwrap.dedent(
-    """\
-    import json, sys
-    notebook = json.load(open(sys.argv[1], encoding="utf-8"))
-    namespace = {"__name__": "__main__"}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)
     """
 )
 
@@ -96,15 +82,5 @@ def test_a_notebook_runs_top_to_bottom(built_site, experiment_cache, tmp_path):
     if not chapter_notebooks:
         pytest.fail("the site has no chapter notebooks")
     notebook = min(chapter_notebooks, key=lambda path: path.stat().st_size)
-    (tmp_path / "run_all.py").write_text(RUN_ALL, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "REFIMPL_DOCS_BUILD"}
-    env.update(MPLBACKEND="Agg", REFIMPL_CACHE=str(experiment_cache))
-    result = subprocess.run(
-        [sys.executable, "-I", "run_all.py", str(notebook)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_notebook(notebook, tmp_path, experiment_cache, timeout=600)
     assert result.returncode == 0, f"{notebook}:\n{result.stdout}\n{result.stderr}"
