@@ -413,6 +413,7 @@ def batch_norm_eval_backward(
 # -- running statistics -------------------------------------------------------------------------
 
 
+# --8<-- [start:running-stats]
 def update_running_stats(
     running_mean: np.ndarray,
     running_var: np.ndarray,
@@ -493,11 +494,13 @@ def update_running_stats(
         new_var.astype(running_var.dtype),
         num_batches_tracked,
     )
+    # --8<-- [end:running-stats]
 
 
 # -- folding into the previous layer -------------------------------------------------------------
 
 
+# --8<-- [start:fold]
 def fold_batch_norm(
     weight: np.ndarray,
     bias: np.ndarray | None,
@@ -578,6 +581,7 @@ def fold_batch_norm(
     # b' = s (b − μ) + β
     folded_bias = scale * (bias - running_mean) + beta
     return folded_weight, folded_bias
+    # --8<-- [end:fold]
 
 
 # -- synchronized batch norm over K shards ---------------------------------------------------

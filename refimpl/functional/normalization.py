@@ -119,6 +119,7 @@ class WeightNormCache(NamedTuple):
 # -- shared by layer, group and instance norm -------------------------------------------------
 
 
+# --8<-- [start:normalize-rows]
 def _normalize_rows(x_rows: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """Normalize each row of a ``(B, M)`` array; return ``(x_hat, inv_std)``."""
     # μ = (1/M) Σ x_j    per row
@@ -132,6 +133,7 @@ def _normalize_rows(x_rows: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndar
     # x̂ = (x − μ) / √(σ² + ε)
     x_hat *= inv_std[:, None]
     return x_hat, inv_std
+    # --8<-- [end:normalize-rows]
 
 
 def _normalized_rows_backward(g: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray):
@@ -156,6 +158,7 @@ def _check_affine(x, gamma, beta, shape):
 # -- layer norm -------------------------------------------------------------------------------
 
 
+# --8<-- [start:layer-norm-forward]
 def layer_norm_forward(
     x: np.ndarray,
     normalized_shape: int | tuple[int, ...],
@@ -222,6 +225,7 @@ def layer_norm_forward(
     if beta is not None:
         out += beta
     return out, LayerNormCache(x_hat, inv_std, gamma, len(shape))
+    # --8<-- [end:layer-norm-forward]
 
 
 def layer_norm_backward(
