@@ -67,6 +67,7 @@ def _keep_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator) -> np
     return rng.random(shape) >= p
 
 
+# --8<-- [start:forward]
 def dropout_forward(
     x: np.ndarray, p: float, rng: np.random.Generator | None, training: bool = True
 ) -> tuple[np.ndarray, DropoutCache]:
@@ -118,6 +119,7 @@ def dropout_forward(
     out = x * mask
     out *= scale
     return out, DropoutCache(mask, scale, x.shape)
+    # --8<-- [end:forward]
 
 
 def classic_dropout_forward(
@@ -230,6 +232,7 @@ def alpha_dropout_forward(
     return out.astype(x.dtype, copy=False), DropoutCache(mask, a, x.shape)
 
 
+# --8<-- [start:backward]
 def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     r"""Gradient of every dropout variant: the forward mask, times the forward scale.
 
@@ -272,3 +275,4 @@ def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     dx = dout.copy() if cache.mask is None else dout * cache.mask
     dx *= cache.scale
     return dx
+    # --8<-- [end:backward]
