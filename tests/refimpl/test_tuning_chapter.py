@@ -185,15 +185,17 @@ def test_many_random_settings_are_good_and_halving_sees_more(comparison):
             assert run["n_configs"] >= 3 * random["n_configs"]
 
 
-def test_final_scores_are_level_except_grid(comparison):
-    """tuning-anytime-all: at the full budget, grid search is last; the other four are level."""
+def test_grid_is_slowest_and_the_other_four_end_level(comparison):
+    """tuning-anytime-all and page "bayesian": grid search reaches 0.9 last in the median; at the
+    full budget the other four are level. Where grid search ends is printed, not claimed: it
+    depends on whether one of its four learning rates lands in the good region (it was last at
+    offset 0 and among the others at offset 1000)."""
     budget = comparison["grid"][0]["epoch_budget"]
     medians = {
         method: np.median([experiments.best_within(run, budget) for run in runs])
         for method, runs in comparison.items()
     }
     others = [medians[m] for m in experiments.METHODS if m != "grid"]
-    assert medians["grid"] < min(others) - 0.02
     assert max(others) - min(others) < 0.02
     # grid search reaches 0.9 last in the median (the page prints the epochs)
     grid = median_epochs_to(comparison["grid"], 0.9)
