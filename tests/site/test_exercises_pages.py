@@ -83,9 +83,16 @@ PAIRS_WITH_EXERCISES = [
 ]
 
 
-def test_the_normalization_chapter_has_exercises():
+DONE_CHAPTERS = ("normalization", "inference")  # issue 18: chapters whose every page has exercises
+
+
+@pytest.mark.parametrize("chapter", DONE_CHAPTERS)
+def test_every_page_of_a_done_chapter_has_exercises(chapter):
     pages = {str(ko) for ko, _ in PAIRS_WITH_EXERCISES}
+    chapter_pages = sorted(str(ko) for ko, _ in page_pairs() if ko.parts[0] == chapter)
     assert "normalization/algorithm.ko.md" in pages, pages
+    assert chapter_pages, f"no pages in docs/{chapter}"
+    assert [page for page in chapter_pages if page not in pages] == []
 
 
 @pytest.mark.parametrize(("korean", "english"), PAIRS_WITH_EXERCISES, ids=lambda p: str(p))
