@@ -1,8 +1,12 @@
-"""Input validation shared by every layer.
+"""Input validation shared by every package of refimpl (functional, nn, train).
 
 Each helper raises an exception whose message names the argument, what was expected and what
 was given, in the style of PyTorch's errors. Bad input should stop at the door with a sentence a
 reader understands, never flow on into a silent NaN or an accidental broadcast.
+
+A NaN or an infinity raises `NonFiniteError`, a ``ValueError``: a caller that wants to tell a run
+whose numbers blew up from any other bad input (a wrong shape, a wrong dtype) catches only it, as
+`refimpl.train` does to report a diverged run.
 """
 
 from __future__ import annotations
@@ -31,10 +35,14 @@ def optional_float_array(x, name: str) -> np.ndarray | None:
     return None if x is None else float_array(x, name)
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds a NaN or an infinity."""
+
+
 def check_finite(x: np.ndarray, name: str = "x") -> None:
-    """Raise ValueError if ``x`` holds a NaN or an infinity."""
+    """Raise `NonFiniteError` (a ValueError) if ``x`` holds a NaN or an infinity."""
     if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise NonFiniteError(f"{name} contains NaN or infinite values")
 
 
 def check_ndim(x: np.ndarray, ndims: Sequence[int], name: str = "input") -> None:

@@ -21,14 +21,77 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from refimpl.functional._checks import check_rng
+from refimpl.checks import NonFiniteError, check_finite, check_rng
 from refimpl.nn.module import Module, Sequential
 from refimpl.optim import Optimizer
 
 if TYPE_CHECKING:
     from refimpl.data import DigitsSplits
 
-__all__ = ["History", "evaluate", "fit", "iterate_minibatches", "mlp", "predict"]
+__all__ = [
+    "Diverged",
+    "History",
+    "evaluate",
+    "fit",
+    "iterate_minibatches",
+    "mlp",
+    "predict",
+    "train_step",
+]
+
+
+class Diverged(ArithmeticError):
+    """A training step met a NaN or an infinity: in its loss, on the way to it, or in the
+    weights it produced. The run diverged (usually: the learning rate is too large).
+
+    Only this is caught by the experiments that plot a diverged run as such; a wrong shape or
+    dtype still raises its own ValueError or TypeError and stops the build.
+    """
+
+
+def train_step(model: Module, loss_fn: Module, optimizer: Optimizer, X: np.ndarray, y) -> float:
+    """One optimizer step on one minibatch ``(X, y)``, in the model's current mode.
+
+    Parameters
+    ----------
+    model : Module
+        Maps inputs (B, D) to logits (B, C).
+    loss_fn : Module
+        ``forward(logits, y)`` returns the mean loss; ``backward()`` its gradient.
+    optimizer : Optimizer
+        Built on ``model.parameters()``.
+    X : numpy.ndarray
+        The minibatch, shape (B, D); ``y`` its labels, shape (B,).
+
+    Returns
+    -------
+    float
+        The minibatch loss before the step.
+
+    Raises
+    ------
+    Diverged
+        If the loss is not finite, if a layer refused a NaN or an infinity on the way
+        (`refimpl.checks.NonFiniteError`), or if the step left a parameter non-finite.
+    """
+    check_finite(X, "the minibatch X")  # bad data is not a divergence: NonFiniteError, not caught
+    try:
+        logits = model(X)
+        loss = float(loss_fn.forward(logits, y))
+        if not np.isfinite(loss):
+            raise Diverged(f"the loss is {loss}")
+        optimizer.zero_grad()
+        if model.input_grad_optional:  # the input is data: no gradient needed for it
+            model.backward(loss_fn.backward(), input_grad=False)
+        else:
+            model.backward(loss_fn.backward())
+        optimizer.step()
+    except NonFiniteError as error:
+        raise Diverged(str(error)) from error
+    for parameter in model.parameters():
+        if not np.isfinite(parameter.data).all():
+            raise Diverged(f"the step left {parameter.name or 'a parameter'} non-finite")
+    return loss
 
 
 def iterate_minibatches(
@@ -133,6 +196,7 @@ def evaluate(model: Module, loss_fn: Module, X: np.ndarray, y: np.ndarray) -> tu
     """
     was_training = model.training
     model.eval()
+    check_finite(X, "the minibatch X")  # bad data is not a divergence: NonFiniteError, not caught
     try:
         logits = model(X)
         loss = float(loss_fn.forward(logits, y))
@@ -239,6 +303,11 @@ def fit(
     History
         The per-epoch curves, the best epoch and whether training stopped early.
 
+    Raises
+    ------
+    Diverged
+        If a step meets a NaN or an infinity (`train_step`).
+
     Examples
     --------
     >>> from refimpl import nn, optim
@@ -262,15 +331,8 @@ def fit(
     for epoch in range(1, epochs + 1):
         model.train()
         for batch in iterate_minibatches(len(X_train), batch_size, rng, drop_last):
-            logits = model(X_train[batch])
-            loss = loss_fn.forward(logits, y_train[batch])
-            optimizer.zero_grad()
-            if model.input_grad_optional:  # the input is data: no gradient needed for it
-                model.backward(loss_fn.backward(), input_grad=False)
-            else:
-                model.backward(loss_fn.backward())
-            optimizer.step()
-            history.batch_loss.append(float(loss))
+            loss = train_step(model, loss_fn, optimizer, X_train[batch], y_train[batch])
+            history.batch_loss.append(loss)
 
         train_loss, train_accuracy = evaluate(model, loss_fn, X_train, y_train)
         val_loss, val_accuracy = evaluate(model, loss_fn, X_val, y_val)

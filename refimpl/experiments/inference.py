@@ -35,8 +35,8 @@ from refimpl.nn import (
     GroupNorm,
     LayerNorm,
     Linear,
+    MeanOnlyBatchNorm,
     Module,
-    Parameter,
     ReLU,
     Sequential,
     WeightNormLinear,
@@ -48,7 +48,6 @@ from refimpl.train import evaluate, fit, iterate_minibatches
 
 __all__ = [
     "METHODS",
-    "MeanOnlyBatchNorm",
     "accumulation_gap",
     "batch_size_sweep",
     "batch_statistics_noise",
@@ -207,64 +206,6 @@ def batch_statistics_noise(
 
 
 # -- models -------------------------------------------------------------------------------------
-
-
-class MeanOnlyBatchNorm(Module):
-    r"""Batch norm that only centres: subtract the batch mean, add a learned shift.
-
-    Salimans & Kingma (2016, "Weight Normalization") pair weight normalization with this layer:
-    weight norm fixes the scale of each unit's pre-activation, mean-only BN fixes its centre,
-    and dividing by a noisy batch standard deviation is no longer needed.
-
-    Parameters
-    ----------
-    num_features : int
-        $C$.
-    momentum : float, default 0.1
-        Weight of the new batch in the running mean (PyTorch's meaning).
-
-    Attributes
-    ----------
-    bias : Parameter, shape (C,)
-        The shift $\beta$, starts at 0.
-    running_mean : ndarray, shape (C,)
-        Used in eval mode; starts at 0.
-
-    Equations
-    ---------
-    $$ \text{train: } y_i = x_i - \mu_B + \beta, \qquad \text{eval: } y = x - \mu_{\text{running}}
-       + \beta $$
-    """
-
-    def __init__(self, num_features: int, momentum: float = 0.1) -> None:
-        self.bias = Parameter(np.zeros(num_features), "bias")
-        self.running_mean = np.zeros(num_features)
-        self.momentum = momentum
-        self._used_batch_mean = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        if self.training:
-            if x.shape[0] < 2:
-                raise ValueError(f"Expected more than 1 value per channel, got {x.shape}")
-            # μ_B = (1/m) Σ x_i
-            mean = x.mean(axis=0)
-            # running ← (1 − α) running + α μ_B
-            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
-        else:
-            mean = self.running_mean
-        self._used_batch_mean = self.training
-        # y = x − μ + β
-        return x - mean + self.bias.data
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self._used_batch_mean is None:
-            raise RuntimeError("MeanOnlyBatchNorm.backward() called before forward()")
-        # ∂L/∂β = Σ dy_i
-        self.bias.grad += dy.sum(axis=0)
-        if self._used_batch_mean:
-            # μ_B depends on every x_i:  dx_i = dy_i − (1/m) Σ dy_j
-            return dy - dy.mean(axis=0)
-        return dy.copy()
 
 
 def build_mlp(method: str, rng: np.random.Generator, width: int = 64, groups: int = 8):

@@ -38,7 +38,7 @@ from refimpl.nn import (
 from refimpl.nn import init as nn_init
 from refimpl.optim import SGD
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import evaluate, iterate_minibatches
+from refimpl.train import Diverged, evaluate, iterate_minibatches, train_step
 
 __all__ = [
     "NoisyShift",
@@ -229,15 +229,13 @@ def train_classifier(
             try:
                 model.train()
                 for batch in iterate_minibatches(len(X_train), batch_size, rng, drop_last=True):
-                    loss = loss_fn(model(X_train[batch]), y_train[batch])
-                    optimizer.zero_grad()
-                    model.backward(loss_fn.backward())
-                    optimizer.step()
-                    batch_loss.append(loss)
+                    batch_loss.append(
+                        train_step(model, loss_fn, optimizer, X_train[batch], y_train[batch])
+                    )
                 train_accuracy[epoch] = evaluate(model, loss_fn, X_train, y_train)[1]
                 val_accuracy[epoch] = evaluate(model, loss_fn, X_val, y_val)[1]
-            except ValueError:
-                # refimpl refuses NaN and infinity with a ValueError: the run diverged
+            except Diverged:
+                # a NaN or an infinity in a step: the run diverged (any other error propagates)
                 train_accuracy[epoch:] = np.nan
                 val_accuracy[epoch:] = np.nan
                 diverged = True

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from refimpl.functional import _checks
+from refimpl import checks
 
 __all__ = [
     "SELU_ALPHA",
@@ -93,14 +93,14 @@ class SeluCache(NamedTuple):
 
 
 def _check_input(x) -> np.ndarray:
-    x = _checks.float_array(x, "x")
-    _checks.check_finite(x, "x")
+    x = checks.float_array(x, "x")
+    checks.check_finite(x, "x")
     return x
 
 
 def _check_dout(dout, expected: np.ndarray) -> np.ndarray:
-    dout = _checks.check_upstream(dout, expected)
-    _checks.check_finite(dout, "dout")
+    dout = checks.check_upstream(dout, expected)
+    checks.check_finite(dout, "dout")
     return dout
 
 
@@ -169,12 +169,12 @@ def relu_backward(dout: np.ndarray, cache: ReluCache) -> np.ndarray:
     array([0., 5.])
     """
     positive = cache.positive
-    dout = _checks.float_array(dout, "dout")
+    dout = checks.float_array(dout, "dout")
     if dout.shape != positive.shape:
         raise ValueError(
             f"dout must have the shape of the forward output {positive.shape}, got {dout.shape}"
         )
-    _checks.check_finite(dout, "dout")
+    checks.check_finite(dout, "dout")
     # dx = dy · [x > 0]    (a product with the boolean mask: one fast pass, unlike np.where;
     # where dy < 0 and x ≤ 0 it gives −0.0, which equals 0)
     return dout * positive
@@ -499,11 +499,11 @@ def softmax_cross_entropy_forward(
     >>> bool(np.isclose(loss, np.log(4)))  # uniform over 4 classes
     True
     """
-    logits = _checks.float_array(logits, "logits")
-    _checks.check_ndim(logits, (2,), "logits")
-    _checks.check_finite(logits, "logits")
+    logits = checks.float_array(logits, "logits")
+    checks.check_ndim(logits, (2,), "logits")
+    checks.check_finite(logits, "logits")
     n, num_classes = logits.shape
-    labels = _checks.class_labels(labels, n, num_classes)
+    labels = checks.class_labels(labels, n, num_classes)
 
     # log p_k = (z_k − max z) − log Σ_j e^{z_j − max z}
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -542,7 +542,7 @@ def softmax_cross_entropy_backward(dloss: float, cache: CrossEntropyCache) -> np
     array([[ 0.5, -0.5]])
     """
     if not np.isfinite(dloss):
-        raise ValueError(f"dloss must be finite, got {dloss}")
+        raise checks.NonFiniteError(f"dloss must be finite, got {dloss}")
     probs, labels = cache
     n = probs.shape[0]
     # p − onehot(y)

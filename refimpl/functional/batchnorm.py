@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from refimpl.functional import _checks
+from refimpl import checks
 
 __all__ = [
     "BatchNormCache",
@@ -104,16 +104,16 @@ class SyncBatchNormCache(NamedTuple):
 
 def _check_input(x, gamma, beta, eps: float, name: str = "x"):
     """Check a batch-norm input and its parameters; return them as arrays (None: γ = 1, β = 0)."""
-    x = _checks.float_array(x, name)
-    _checks.check_min_ndim(x, 2, "input")
-    _checks.check_finite(x, name)
+    x = checks.float_array(x, name)
+    checks.check_min_ndim(x, 2, "input")
+    checks.check_finite(x, name)
     channels = (x.shape[1],)
-    gamma = np.ones(channels, x.dtype) if gamma is None else _checks.float_array(gamma, "gamma")
-    beta = np.zeros(channels, x.dtype) if beta is None else _checks.float_array(beta, "beta")
-    _checks.check_shape(gamma, channels, "gamma")
-    _checks.check_shape(beta, channels, "beta")
-    _checks.check_same_dtype(x, gamma=gamma, beta=beta)
-    _checks.check_eps(eps)
+    gamma = np.ones(channels, x.dtype) if gamma is None else checks.float_array(gamma, "gamma")
+    beta = np.zeros(channels, x.dtype) if beta is None else checks.float_array(beta, "beta")
+    checks.check_shape(gamma, channels, "gamma")
+    checks.check_shape(beta, channels, "beta")
+    checks.check_same_dtype(x, gamma=gamma, beta=beta)
+    checks.check_eps(eps)
     return x, gamma, beta
 
 
@@ -128,12 +128,13 @@ def _check_count(m: int, shape) -> None:
 def _check_variance(var: np.ndarray, x: np.ndarray) -> None:
     """A variance that overflowed would normalize everything to 0: say so instead."""
     if not np.isfinite(var).all():
-        raise ValueError(f"x is too large for {x.dtype}: its squared deviations overflow")
+        message = f"x is too large for {x.dtype}: its squared deviations overflow"
+        raise checks.NonFiniteError(message)
 
 
 def _check_upstream(dout, x_hat: np.ndarray, name: str = "dout") -> np.ndarray:
-    dout = _checks.check_upstream(dout, x_hat, name)
-    _checks.check_finite(dout, name)
+    dout = checks.check_upstream(dout, x_hat, name)
+    checks.check_finite(dout, name)
     return dout
 
 
@@ -340,11 +341,11 @@ def batch_norm_eval_forward(
     array([[0.5]])
     """
     x, gamma, beta = _check_input(x, gamma, beta, eps)
-    running_mean = _checks.float_array(running_mean, "running_mean")
-    running_var = _checks.float_array(running_var, "running_var")
-    _checks.check_shape(running_mean, (x.shape[1],), "running_mean")
-    _checks.check_shape(running_var, (x.shape[1],), "running_var")
-    _checks.check_same_dtype(x, running_mean=running_mean, running_var=running_var)
+    running_mean = checks.float_array(running_mean, "running_mean")
+    running_var = checks.float_array(running_var, "running_var")
+    checks.check_shape(running_mean, (x.shape[1],), "running_mean")
+    checks.check_shape(running_var, (x.shape[1],), "running_var")
+    checks.check_same_dtype(x, running_mean=running_mean, running_var=running_var)
     if (running_var < 0).any():
         raise ValueError("running_var must be >= 0")
     shape = (1, -1) + (1,) * (x.ndim - 2)  # a per-channel value, broadcast as (1, C, 1, ...)
@@ -474,11 +475,11 @@ def update_running_stats(
     >>> mean, var, t
     (array([0.2]), array([1.3]), 1)
     """
-    running_mean = _checks.float_array(running_mean, "running_mean")
-    running_var = _checks.float_array(running_var, "running_var")
-    batch_mean = _checks.float_array(batch_mean, "batch_mean")
-    batch_var = _checks.float_array(batch_var, "batch_var")
-    _checks.check_momentum(momentum)
+    running_mean = checks.float_array(running_mean, "running_mean")
+    running_var = checks.float_array(running_var, "running_var")
+    batch_mean = checks.float_array(batch_mean, "batch_mean")
+    batch_var = checks.float_array(batch_var, "batch_var")
+    checks.check_momentum(momentum)
     if count < 2:
         raise ValueError(f"count must be at least 2 to unbias the variance, got {count}")
     num_batches_tracked = num_batches_tracked + 1
@@ -558,9 +559,9 @@ def fold_batch_norm(
     >>> b
     array([-0.5, -2. ])
     """
-    weight = _checks.float_array(weight, "weight")
-    _checks.check_ndim(weight, (2, 4), "weight")
-    _checks.check_eps(eps)
+    weight = checks.float_array(weight, "weight")
+    checks.check_ndim(weight, (2, 4), "weight")
+    checks.check_eps(eps)
     channels = (weight.shape[0],)
     defaults = {"bias": 0.0, "running_mean": None, "running_var": None, "gamma": 1.0, "beta": 0.0}
     given = {"bias": bias, "running_mean": running_mean, "running_var": running_var}
@@ -569,9 +570,9 @@ def fold_batch_norm(
     for name, array in given.items():
         if array is None and defaults[name] is not None:
             array = np.full(channels, defaults[name], weight.dtype)
-        arrays[name] = _checks.float_array(array, name)
-        _checks.check_shape(arrays[name], channels, name)
-        _checks.check_same_dtype(weight, **{name: arrays[name]})
+        arrays[name] = checks.float_array(array, name)
+        checks.check_shape(arrays[name], channels, name)
+        checks.check_same_dtype(weight, **{name: arrays[name]})
     bias, running_mean, running_var, gamma, beta = arrays.values()
 
     # s = γ / √(σ² + ε)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from refimpl.functional import _checks
+from refimpl import checks
 from refimpl.functional.activations import SELU_ALPHA, SELU_SCALE
 
 __all__ = [
@@ -54,11 +54,11 @@ class DropoutCache(NamedTuple):
 
 
 def _check(x, p: float, rng, training: bool) -> np.ndarray:
-    x = _checks.float_array(x, "x")
-    _checks.check_drop_probability(p)
-    _checks.check_finite(x, "x")
+    x = checks.float_array(x, "x")
+    checks.check_drop_probability(p)
+    checks.check_finite(x, "x")
     if training:
-        _checks.check_rng(rng)
+        checks.check_rng(rng)
     return x
 
 
@@ -265,12 +265,12 @@ def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     >>> dropout_backward(np.ones(6), cache)  # zero exactly where the forward pass dropped
     array([2., 0., 0., 0., 2., 2.])
     """
-    dout = _checks.float_array(dout, "dout")
+    dout = checks.float_array(dout, "dout")
     if dout.shape != cache.shape:
         raise ValueError(
             f"dout must have the shape of the forward output {cache.shape}, got {dout.shape}"
         )
-    _checks.check_finite(dout, "dout")
+    checks.check_finite(dout, "dout")
     # dx = dy ⊙ m · s
     dx = dout.copy() if cache.mask is None else dout * cache.mask
     dx *= cache.scale

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from refimpl.functional import _checks
+from refimpl import checks
 
 __all__ = [
     "Conv2dCache",
@@ -78,9 +78,9 @@ class Conv2dCache(NamedTuple):
 
 
 def _check_bias(bias, out_features: int, x: np.ndarray) -> np.ndarray | None:
-    bias = _checks.optional_float_array(bias, "bias")
-    _checks.check_shape(bias, (out_features,), "bias")
-    _checks.check_same_dtype(x, bias=bias)
+    bias = checks.optional_float_array(bias, "bias")
+    checks.check_shape(bias, (out_features,), "bias")
+    checks.check_same_dtype(x, bias=bias)
     return bias
 
 
@@ -121,18 +121,18 @@ def linear_forward(
     >>> out
     array([[3.5]])
     """
-    x = _checks.float_array(x, "x")
-    weight = _checks.float_array(weight, "weight")
-    _checks.check_ndim(x, (2,), "input")
-    _checks.check_ndim(weight, (2,), "weight")
+    x = checks.float_array(x, "x")
+    weight = checks.float_array(weight, "weight")
+    checks.check_ndim(x, (2,), "input")
+    checks.check_ndim(weight, (2,), "weight")
     if x.shape[1] != weight.shape[1]:
         raise ValueError(
             f"input has {x.shape[1]} features but weight {weight.shape} expects "
             f"in_features={weight.shape[1]}"
         )
-    _checks.check_same_dtype(x, weight=weight)
+    checks.check_same_dtype(x, weight=weight)
     bias = _check_bias(bias, weight.shape[0], x)
-    _checks.check_finite(x, "x")
+    checks.check_finite(x, "x")
 
     # y = x Wᵀ + b
     out = x @ weight.T
@@ -177,14 +177,14 @@ def linear_backward(
     (array([[3., 4.]]), array([[1., 2.]]), None)
     """
     x, weight, has_bias = cache
-    dout = _checks.float_array(dout, "dout")
+    dout = checks.float_array(dout, "dout")
     expected = (x.shape[0], weight.shape[0])
     if dout.shape != expected:
         raise ValueError(
             f"dout must have the shape of the forward output {expected}, got {dout.shape}"
         )
-    _checks.check_same_dtype(x, dout=dout)
-    _checks.check_finite(dout, "dout")
+    checks.check_same_dtype(x, dout=dout)
+    checks.check_finite(dout, "dout")
     # dx = dy W
     dx = dout @ weight if input_grad else None
     # dW = dyᵀ x
@@ -336,17 +336,17 @@ def conv2d_forward(
     array([[10., 18.],
            [42., 50.]])
     """
-    x = _checks.float_array(x, "x")
-    weight = _checks.float_array(weight, "weight")
-    _checks.check_ndim(x, (4,), "input")
-    _checks.check_ndim(weight, (4,), "weight")
+    x = checks.float_array(x, "x")
+    weight = checks.float_array(weight, "weight")
+    checks.check_ndim(x, (4,), "input")
+    checks.check_ndim(weight, (4,), "weight")
     c_out, c_in, kh, kw = weight.shape
     if x.shape[1] != c_in:
         raise ValueError(
             f"input has {x.shape[1]} channels but weight {weight.shape} expects {c_in} "
             "(in_channels)"
         )
-    _checks.check_same_dtype(x, weight=weight)
+    checks.check_same_dtype(x, weight=weight)
     bias = _check_bias(bias, c_out, x)
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     if min(stride) < 1 or min(padding) < 0:
@@ -359,7 +359,7 @@ def conv2d_forward(
             f"kernel size ({kh}, {kw}) is larger than the padded input "
             f"({height + 2 * padding[0]}, {width + 2 * padding[1]})"
         )
-    _checks.check_finite(x, "x")
+    checks.check_finite(x, "x")
     h_out = conv_output_size(height, kh, stride[0], padding[0])
     w_out = conv_output_size(width, kw, stride[1], padding[1])
 
@@ -418,14 +418,14 @@ def conv2d_backward(
     c_out, _, kh, kw = weight.shape
     h_out = conv_output_size(height, kh, stride[0], padding[0])
     w_out = conv_output_size(width, kw, stride[1], padding[1])
-    dout = _checks.float_array(dout, "dout")
+    dout = checks.float_array(dout, "dout")
     if dout.shape != (n, c_out, h_out, w_out):
         raise ValueError(
             f"dout must have the shape of the forward output {(n, c_out, h_out, w_out)}, "
             f"got {dout.shape}"
         )
-    _checks.check_same_dtype(cols, dout=dout)
-    _checks.check_finite(dout, "dout")
+    checks.check_same_dtype(cols, dout=dout)
+    checks.check_finite(dout, "dout")
 
     # D: one row per output pixel (n, h, w), one column per output channel
     dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, c_out)

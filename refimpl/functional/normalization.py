@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from refimpl.functional import _checks
+from refimpl import checks
 
 __all__ = [
     "GroupNormCache",
@@ -147,11 +147,11 @@ def _normalized_rows_backward(g: np.ndarray, x_hat: np.ndarray, inv_std: np.ndar
 
 
 def _check_affine(x, gamma, beta, shape):
-    gamma = _checks.optional_float_array(gamma, "gamma")
-    beta = _checks.optional_float_array(beta, "beta")
-    _checks.check_shape(gamma, shape, "gamma")
-    _checks.check_shape(beta, shape, "beta")
-    _checks.check_same_dtype(x, gamma=gamma, beta=beta)
+    gamma = checks.optional_float_array(gamma, "gamma")
+    beta = checks.optional_float_array(beta, "beta")
+    checks.check_shape(gamma, shape, "gamma")
+    checks.check_shape(beta, shape, "beta")
+    checks.check_same_dtype(x, gamma=gamma, beta=beta)
     return gamma, beta
 
 
@@ -205,7 +205,7 @@ def layer_norm_forward(
     array([[-1.,  1.],
            [-1.,  1.]])
     """
-    x = _checks.float_array(x, "x")
+    x = checks.float_array(x, "x")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.ndim < len(shape) or x.shape[x.ndim - len(shape) :] != shape:
         raise ValueError(
@@ -213,8 +213,8 @@ def layer_norm_forward(
             f"[*, {', '.join(map(str, shape))}], but got input of size {list(x.shape)}"
         )
     gamma, beta = _check_affine(x, gamma, beta, shape)
-    _checks.check_eps(eps)
-    _checks.check_finite(x, "x")
+    checks.check_eps(eps)
+    checks.check_finite(x, "x")
     rows = x.reshape(-1, math.prod(shape))
 
     # x̂ = (x − μ) / √(σ² + ε)    per sample
@@ -268,8 +268,8 @@ def layer_norm_backward(
     >>> np.allclose(dx, 0.0)  # a constant upstream gradient only shifts: no input gradient
     True
     """
-    dout = _checks.check_upstream(dout, cache.x_hat)
-    _checks.check_finite(dout, "dout")
+    dout = checks.check_upstream(dout, cache.x_hat)
+    checks.check_finite(dout, "dout")
     x_hat = cache.x_hat
     sample_axes = tuple(range(x_hat.ndim - cache.normalized_ndim))
     # ∂L/∂γ = Σ dy x̂,  ∂L/∂β = Σ dy    over the samples
@@ -334,15 +334,15 @@ def group_norm_forward(
     >>> np.round(out, 4)
     array([[-1.,  1., -1.,  1.]])
     """
-    x = _checks.float_array(x, "x")
-    _checks.check_min_ndim(x, 2, "input")
-    _checks.check_positive_int(num_groups, "num_groups")
+    x = checks.float_array(x, "x")
+    checks.check_min_ndim(x, 2, "input")
+    checks.check_positive_int(num_groups, "num_groups")
     n, c = x.shape[:2]
     if c % num_groups != 0:
         raise ValueError(f"num_channels={c} must be divisible by num_groups={num_groups}")
     gamma, beta = _check_affine(x, gamma, beta, (c,))
-    _checks.check_eps(eps)
-    _checks.check_finite(x, "x")
+    checks.check_eps(eps)
+    checks.check_finite(x, "x")
     per_channel = (1, c) + (1,) * (x.ndim - 2)
 
     # x̂ = (x − μ) / √(σ² + ε)    per sample and group
@@ -394,8 +394,8 @@ def group_norm_backward(
     >>> dbeta
     array([6., 6., 6., 6.])
     """
-    dout = _checks.check_upstream(dout, cache.x_hat)
-    _checks.check_finite(dout, "dout")
+    dout = checks.check_upstream(dout, cache.x_hat)
+    checks.check_finite(dout, "dout")
     x_hat = cache.x_hat
     n, c = x_hat.shape[:2]
     other_axes = (0, *range(2, x_hat.ndim))
@@ -454,8 +454,8 @@ def instance_norm_forward(
     array([[[-1.,  1.],
             [-1.,  1.]]])
     """
-    x = _checks.float_array(x, "x")
-    _checks.check_min_ndim(x, 3, "input")
+    x = checks.float_array(x, "x")
+    checks.check_min_ndim(x, 3, "input")
     if math.prod(x.shape[2:]) < 2:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {x.shape}"
@@ -540,13 +540,13 @@ def weight_norm_forward(v: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, Weigh
     >>> w
     array([[6., 8.]])
     """
-    v = _checks.float_array(v, "v")
-    g = _checks.float_array(g, "g")
-    _checks.check_min_ndim(v, 2, "v")
-    _checks.check_shape(g, (v.shape[0],), "g")
-    _checks.check_same_dtype(v, g=g)
-    _checks.check_finite(v, "v")
-    _checks.check_finite(g, "g")
+    v = checks.float_array(v, "v")
+    g = checks.float_array(g, "g")
+    checks.check_min_ndim(v, 2, "v")
+    checks.check_shape(g, (v.shape[0],), "g")
+    checks.check_same_dtype(v, g=g)
+    checks.check_finite(v, "v")
+    checks.check_finite(g, "g")
     per_unit = (-1,) + (1,) * (v.ndim - 1)
     other_axes = tuple(range(1, v.ndim))
 
@@ -597,8 +597,8 @@ def weight_norm_backward(dw: np.ndarray, cache: WeightNormCache) -> tuple[np.nda
     >>> dv, dg
     (array([[0., 0.]]), array([5.]))
     """
-    dw = _checks.check_upstream(dw, cache.direction, "dw")
-    _checks.check_finite(dw, "dw")
+    dw = checks.check_upstream(dw, cache.direction, "dw")
+    checks.check_finite(dw, "dw")
     u = cache.direction
     per_unit = (-1,) + (1,) * (u.ndim - 1)
     other_axes = tuple(range(1, u.ndim))

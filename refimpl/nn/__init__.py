@@ -25,6 +25,7 @@ from refimpl.nn.normalization import (
     GroupNorm,
     InstanceNorm2d,
     LayerNorm,
+    MeanOnlyBatchNorm,
     SyncBatchNorm,
     WeightNormLinear,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "InstanceNorm2d",
     "LayerNorm",
     "Linear",
+    "MeanOnlyBatchNorm",
     "Module",
     "Parameter",
     "ReLU",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from refimpl.functional._checks import check_rng
+from refimpl.checks import check_rng
 from refimpl.nn.module import Module
 
 __all__ = [

@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
+from refimpl import checks
 from refimpl import functional as F
-from refimpl.functional import _checks
 from refimpl.nn.module import Module, Parameter
 
 __all__ = [
@@ -49,7 +49,7 @@ def require_cache(module: Module, cache):
 def _default_rng(rng: np.random.Generator | None) -> np.random.Generator:
     if rng is None:
         return np.random.default_rng(0)
-    _checks.check_rng(rng)
+    checks.check_rng(rng)
     return rng
 
 
@@ -96,8 +96,8 @@ class Linear(Module):
         rng: np.random.Generator | None = None,
         dtype=np.float64,
     ) -> None:
-        _checks.check_positive_int(in_features, "in_features")
-        _checks.check_positive_int(out_features, "out_features")
+        checks.check_positive_int(in_features, "in_features")
+        checks.check_positive_int(out_features, "out_features")
         rng = _default_rng(rng)
         self.in_features = in_features
         self.out_features = out_features
@@ -171,11 +171,11 @@ class Conv2d(Module):
         rng: np.random.Generator | None = None,
         dtype=np.float64,
     ) -> None:
-        _checks.check_positive_int(in_channels, "in_channels")
-        _checks.check_positive_int(out_channels, "out_channels")
+        checks.check_positive_int(in_channels, "in_channels")
+        checks.check_positive_int(out_channels, "out_channels")
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        _checks.check_positive_int(kh, "kernel_size")
-        _checks.check_positive_int(kw, "kernel_size")
+        checks.check_positive_int(kh, "kernel_size")
+        checks.check_positive_int(kw, "kernel_size")
         rng = _default_rng(rng)
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -347,7 +347,7 @@ class Dropout(Module):
     def __init__(
         self, p: float = 0.5, inverted: bool = True, *, rng: np.random.Generator | None = None
     ) -> None:
-        _checks.check_drop_probability(p)
+        checks.check_drop_probability(p)
         self.p = p
         self.inverted = inverted
         self.rng = _default_rng(rng)
@@ -382,7 +382,7 @@ class AlphaDropout(Module):
     """
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
-        _checks.check_drop_probability(p)
+        checks.check_drop_probability(p)
         self.p = p
         self.rng = _default_rng(rng)
         self._cache = None

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from refimpl import checks
 from refimpl import functional as F
-from refimpl.functional import _checks
 from refimpl.nn.layers import Linear, require_cache
 from refimpl.nn.module import Module, Parameter
 
@@ -23,6 +23,7 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm2d",
     "LayerNorm",
+    "MeanOnlyBatchNorm",
     "SyncBatchNorm",
     "WeightNormLinear",
 ]
@@ -84,9 +85,9 @@ class _BatchNorm(Module):
         *,
         dtype=np.float64,
     ) -> None:
-        _checks.check_positive_int(num_features, "num_features")
-        _checks.check_eps(eps)
-        _checks.check_momentum(momentum)
+        checks.check_positive_int(num_features, "num_features")
+        checks.check_eps(eps)
+        checks.check_momentum(momentum)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -110,13 +111,13 @@ class _BatchNorm(Module):
             self.num_batches_tracked = 0
 
     def _check_input(self, x) -> np.ndarray:
-        x = _checks.float_array(x, "input")
+        x = checks.float_array(x, "input")
         if self._input_ndims:
-            _checks.check_ndim(x, self._input_ndims, "input")
+            checks.check_ndim(x, self._input_ndims, "input")
         else:  # no fixed number of dimensions (SyncBatchNorm): any (N, C, *spatial)
-            _checks.check_min_ndim(x, 2, "input")
-        _checks.check_channels(x, self.num_features)
-        _checks.check_same_dtype(x, weight=_data(self.weight), running_mean=self.running_mean)
+            checks.check_min_ndim(x, 2, "input")
+        checks.check_channels(x, self.num_features)
+        checks.check_same_dtype(x, weight=_data(self.weight), running_mean=self.running_mean)
         return x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -299,8 +300,8 @@ class LayerNorm(Module):
     ) -> None:
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         for size in shape:
-            _checks.check_positive_int(size, "normalized_shape")
-        _checks.check_eps(eps)
+            checks.check_positive_int(size, "normalized_shape")
+        checks.check_eps(eps)
         self.normalized_shape = tuple(shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
@@ -356,13 +357,13 @@ class GroupNorm(Module):
         *,
         dtype=np.float64,
     ) -> None:
-        _checks.check_positive_int(num_groups, "num_groups")
-        _checks.check_positive_int(num_channels, "num_channels")
+        checks.check_positive_int(num_groups, "num_groups")
+        checks.check_positive_int(num_channels, "num_channels")
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"num_channels={num_channels} must be divisible by num_groups={num_groups}"
             )
-        _checks.check_eps(eps)
+        checks.check_eps(eps)
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -372,9 +373,9 @@ class GroupNorm(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _checks.float_array(x, "input")
-        _checks.check_min_ndim(x, 2, "input")
-        _checks.check_channels(x, self.num_channels, "num_channels")
+        x = checks.float_array(x, "input")
+        checks.check_min_ndim(x, 2, "input")
+        checks.check_channels(x, self.num_channels, "num_channels")
         out, self._cache = F.group_norm_forward(
             x, self.num_groups, _data(self.weight), _data(self.bias), self.eps
         )
@@ -419,9 +420,9 @@ class InstanceNorm2d(GroupNorm):
         self.num_features = num_features
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _checks.float_array(x, "input")
-        _checks.check_ndim(x, (4,), "input")
-        _checks.check_channels(x, self.num_features)
+        x = checks.float_array(x, "input")
+        checks.check_ndim(x, (4,), "input")
+        checks.check_channels(x, self.num_features)
         out, self._cache = F.instance_norm_forward(
             x, _data(self.weight), _data(self.bias), self.eps
         )
@@ -506,3 +507,71 @@ class WeightNormLinear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class MeanOnlyBatchNorm(Module):
+    r"""Batch norm that only centres: subtract the batch mean, add a learned shift.
+
+    Salimans & Kingma (2016, "Weight Normalization") pair weight normalization with this layer:
+    weight norm fixes the scale of each unit's pre-activation, mean-only BN fixes its centre,
+    and dividing by a noisy batch standard deviation is no longer needed.
+
+    Parameters
+    ----------
+    num_features : int
+        $C$.
+    momentum : float, default 0.1
+        Weight of the new batch in the running mean (PyTorch's meaning).
+
+    Attributes
+    ----------
+    bias : Parameter, shape (C,)
+        The shift $\beta$, starts at 0.
+    running_mean : ndarray, shape (C,)
+        Used in eval mode; starts at 0.
+
+    Equations
+    ---------
+    $$ \text{train: } y_i = x_i - \mu_B + \beta, \qquad \text{eval: } y = x - \mu_{\text{running}}
+       + \beta $$
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.1) -> None:
+        self.bias = Parameter(np.zeros(num_features), "bias")
+        self.running_mean = np.zeros(num_features)
+        self.momentum = momentum
+        self._used_batch_mean = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, C) → (N, C)."""
+        x = checks.float_array(x, "input")
+        checks.check_ndim(x, (2,), "input")
+        if x.shape[1] != self.bias.data.shape[0]:
+            raise ValueError(
+                f"input has {x.shape[1]} features, but MeanOnlyBatchNorm expects "
+                f"{self.bias.data.shape[0]}"
+            )
+        checks.check_finite(x, "input")
+        if self.training:
+            if x.shape[0] < 2:
+                raise ValueError(f"Expected more than 1 value per channel, got {x.shape}")
+            # μ_B = (1/m) Σ x_i
+            mean = x.mean(axis=0)
+            # running ← (1 − α) running + α μ_B
+            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
+        else:
+            mean = self.running_mean
+        self._used_batch_mean = self.training
+        # y = x − μ + β
+        return x - mean + self.bias.data
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """dy: (N, C) → dx: (N, C); adds ∂L/∂β to ``bias.grad``."""
+        if self._used_batch_mean is None:
+            raise RuntimeError("MeanOnlyBatchNorm.backward() called before forward()")
+        # ∂L/∂β = Σ dy_i
+        self.bias.grad += dy.sum(axis=0)
+        if self._used_batch_mean:
+            # μ_B depends on every x_i:  dx_i = dy_i − (1/m) Σ dy_j
+            return dy - dy.mean(axis=0)
+        return dy.copy()

@@ -17,7 +17,7 @@ from refimpl import functional as F
 from refimpl.data import load_digits_splits
 from refimpl.experiments import inference as experiments
 from refimpl.gradcheck import check_gradients
-from refimpl.nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear, WeightNormLinear
+from refimpl.nn import BatchNorm1d, BatchNorm2d, Conv2d, Linear, MeanOnlyBatchNorm, WeightNormLinear
 
 from ..pages import page_block_output
 
@@ -338,7 +338,7 @@ def test_weight_norm_is_scale_invariant_and_its_gradient_orthogonal():
 def test_mean_only_batchnorm(training):
     """MeanOnlyBatchNorm: centres in training mode, keeps the variance, correct gradients."""
     rng = np.random.default_rng(0)
-    layer = experiments.MeanOnlyBatchNorm(3)
+    layer = MeanOnlyBatchNorm(3)
     layer.bias.data[...] = rng.normal(size=3)
     x = 3.0 + 5.0 * rng.normal(size=(8, 3))
     out = layer(x)

@@ -228,3 +228,56 @@ def test_early_stopping_on_an_overfitting_run():
     assert history.best_epoch > 1
     assert history.epoch[-1] == history.best_epoch + patience < 100
     assert min(history.val_loss[history.best_epoch :]) > history.val_loss[history.best_epoch - 1]
+
+
+# -- divergence -------------------------------------------------------------------------------
+
+
+def test_a_blown_up_step_raises_diverged_and_a_shape_bug_does_not(digits):
+    """`train_step` turns a NaN or an infinity into `Diverged`; a wrong shape stays a ValueError,
+    so no experiment can plot a bug as a "diverged" run."""
+    from refimpl.checks import NonFiniteError
+    from refimpl.train import Diverged, train_step
+
+    X, y = digits.X_train[:32], digits.y_train[:32]
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    model[0].weight.data *= 1e307  # the first layer's outputs overflow to infinity
+    with pytest.raises(Diverged, match="NaN or infinite"):
+        train_step(model, cross_entropy(), SGD(model.parameters(), lr=0.1), 1e3 * X, y)
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    with pytest.raises(Diverged, match="non-finite"):  # the step itself overflows a weight
+        train_step(model, cross_entropy(), SGD(model.parameters(), lr=1e308), 1e6 * X, y)
+    assert issubclass(NonFiniteError, ValueError) and not issubclass(Diverged, ValueError)
+
+    fresh = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    bad_data = X.copy()
+    bad_data[0, 0] = np.nan  # a NaN in the data is bad input, not a divergence
+    with pytest.raises(ValueError, match="minibatch X contains NaN") as caught:
+        train_step(fresh, cross_entropy(), SGD(fresh.parameters(), lr=0.1), bad_data, y)
+    assert not isinstance(caught.value, Diverged)
+    with pytest.raises(ValueError, match="64") as caught:  # features of the wrong size
+        train_step(fresh, cross_entropy(), SGD(fresh.parameters(), lr=0.1), X[:, :60], y)
+    assert not isinstance(caught.value, Diverged)
+    loss = train_step(fresh, cross_entropy(), SGD(fresh.parameters(), lr=0.1), X, y)
+    assert np.isfinite(loss) and loss > 0
+
+
+def test_train_classifier_marks_divergence_and_lets_other_errors_through():
+    """The normalization chapter's loop: a huge learning rate gives a NaN-marked "diverged" run;
+    a shape bug raises instead of becoming a plotted point."""
+    from refimpl.experiments.normalization import train_classifier
+
+    data = load_digits_splits(seed=0, n_train=200, scale="standardize")
+    arrays = (data.X_train, data.y_train, data.X_val, data.y_val)
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    run = train_classifier(
+        model, arrays, lr=1e30, epochs=3, batch_size=50, rng=np.random.default_rng(1)
+    )
+    assert run["diverged"] and np.isnan(run["val_accuracy"][-1])
+
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    wrong = (data.X_train[:, :60], data.y_train, data.X_val, data.y_val)
+    with pytest.raises(ValueError):
+        train_classifier(
+            model, wrong, lr=0.1, epochs=1, batch_size=50, rng=np.random.default_rng(1)
+        )
