@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from refimpl.checks import NonFiniteError, check_finite, check_rng
+from refimpl.nn.layers import Dropout
 from refimpl.nn.module import Module, Sequential
+from refimpl.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from refimpl.optim import Optimizer
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ __all__ = [
     "iterate_minibatches",
     "mlp",
     "predict",
+    "recalibrate_batch_norm",
     "train_step",
 ]
 
@@ -353,6 +356,68 @@ def fit(
             history.stopped_early = epoch < epochs
             break
     return history
+
+
+BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm)
+"""The layers whose running statistics `recalibrate_batch_norm` re-estimates."""
+
+
+def recalibrate_batch_norm(
+    model: Module,
+    X: np.ndarray,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    drop_last: bool = False,
+) -> Module:
+    """Re-estimate every BatchNorm's running statistics from ``X``; the weights stay as they are.
+
+    Each BatchNorm is reset and switched to the cumulative average (``momentum=None``), every
+    Dropout is switched off, and one pass over ``X`` runs forward in training mode with no
+    optimizer step, so each running mean ends as the average of the batch means. Afterwards the
+    momenta are restored and the model is in eval mode. PyTorch's
+    ``torch.optim.swa_utils.update_bn`` does the same.
+
+    Parameters
+    ----------
+    model : Module
+    X : numpy.ndarray
+        Inputs (N, D), usually the training set.
+    batch_size : int
+        Examples per forward pass: the batch size the statistics should describe.
+    rng : numpy.random.Generator, optional
+        Shuffle ``X`` into batches with it (`iterate_minibatches`); ``None`` takes the batches in
+        order.
+    drop_last : bool, default False
+        Skip the last, smaller batch.
+
+    Returns
+    -------
+    Module
+        ``model``, in eval mode.
+    """
+    batch_norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
+    momenta = [layer.momentum for layer in batch_norms]
+    for layer in batch_norms:
+        layer.reset_running_stats()
+        layer.momentum = None
+    model.train()
+    for layer in model.modules():
+        if isinstance(layer, Dropout):
+            layer.eval()
+    if rng is None:  # in order: X[0:B], X[B:2B], ...
+        batches = [
+            np.arange(start, min(start + batch_size, len(X)))
+            for start in range(0, len(X), batch_size)
+        ]
+        if drop_last and len(batches[-1]) < batch_size:
+            batches = batches[:-1]
+    else:
+        batches = iterate_minibatches(len(X), batch_size, rng, drop_last=drop_last)
+    for batch in batches:
+        model(X[batch])
+    for layer, momentum in zip(batch_norms, momenta, strict=True):
+        layer.momentum = momentum
+    return model.eval()
 
 
 _ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "SELU"}

@@ -14,6 +14,7 @@ Pages of the chapter and the experiments behind them:
   `finetune_comparison`.
 - ``inference/alternatives``: `shared_statistics_mask`, `moments_through_depth`,
   `normalizer_comparison`.
+- ``inference/troubleshooting``: `eval_gap`, `eval_gaps`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from refimpl.nn import (
 from refimpl.nn import init as nn_init
 from refimpl.optim import Adam
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import evaluate, fit, iterate_minibatches
+from refimpl.train import evaluate, fit, iterate_minibatches, recalibrate_batch_norm
 
 __all__ = [
     "METHODS",
@@ -54,12 +55,12 @@ __all__ = [
     "build_mlp",
     "ema_weight",
     "eval_gap",
+    "eval_gaps",
     "finetune_comparison",
     "finetune_run",
     "folding_timing",
     "moments_through_depth",
     "normalizer_comparison",
-    "recalibrate_batchnorm",
     "running_average_traces",
     "shared_statistics_mask",
     "train_run",
@@ -340,32 +341,6 @@ def normalizer_comparison(
 # -- running statistics that lag behind ---------------------------------------------------------
 
 
-def recalibrate_batchnorm(model: Module, X: np.ndarray, batch_size: int, rng: np.random.Generator):
-    """Re-estimate the running statistics of every BatchNorm1d from ``X``, weights untouched.
-
-    Resets the running statistics, switches them to the cumulative average (``momentum=None``)
-    and runs one pass over ``X`` in training mode without any optimizer step, so each running
-    mean ends as the average of the batch means. Afterwards the momenta are restored and the
-    model is put in eval mode. (``torch.optim.swa_utils.update_bn`` does the same in PyTorch.)
-
-    Returns
-    -------
-    Module
-        ``model``, in eval mode.
-    """
-    layers = [m for m in model.modules() if isinstance(m, BatchNorm1d)]
-    momenta = [layer.momentum for layer in layers]
-    for layer in layers:
-        layer.reset_running_stats()
-        layer.momentum = None
-    model.train()
-    for batch in iterate_minibatches(len(X), batch_size, rng, drop_last=True):
-        model(X[batch])
-    for layer, momentum in zip(layers, momenta, strict=True):
-        layer.momentum = momentum
-    return model.eval()
-
-
 @cached
 def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int = 0) -> dict:
     """Train a BN MLP briefly and compare its test accuracy with batch and with running statistics.
@@ -374,7 +349,7 @@ def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int =
     for ``epochs`` on the standardized digits. Its test accuracy is then measured three ways:
     with the statistics of the test set itself (training mode, the whole test set as one batch,
     on a copy so nothing is updated), in eval mode with the running statistics, and in eval mode
-    after `recalibrate_batchnorm` on the training set.
+    after `refimpl.train.recalibrate_batch_norm` on the training set.
 
     Returns
     -------
@@ -395,7 +370,7 @@ def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int =
         probe = copy.deepcopy(model).train()
         batch_accuracy = float(np.mean(probe(data.X_test).argmax(axis=1) == data.y_test))
         running_accuracy = evaluate(model, loss_fn, data.X_test, data.y_test)[1]
-        recalibrate_batchnorm(model, data.X_train, batch_size, rng)
+        recalibrate_batch_norm(model, data.X_train, batch_size, rng, drop_last=True)
         recalibrated_accuracy = evaluate(model, loss_fn, data.X_test, data.y_test)[1]
     return {
         "steps": len(history.batch_loss),
@@ -403,6 +378,21 @@ def eval_gap(momentum: float, epochs: int = 1, batch_size: int = 32, seed: int =
         "running_statistics": running_accuracy,
         "recalibrated": recalibrated_accuracy,
     }
+
+
+def eval_gaps(momenta: tuple[float, ...] = (0.1, 0.01), seeds: tuple[int, ...] = tuple(range(10))):
+    """`eval_gap` for each momentum and seed.
+
+    Returns
+    -------
+    dict
+        ``momenta`` (M,), ``seeds`` (S,), and ``steps``, ``batch_statistics``,
+        ``running_statistics``, ``recalibrated``: arrays (M, S), one entry per run.
+    """
+    runs = [[eval_gap(momentum, seed=seed) for seed in seeds] for momentum in momenta]
+    keys = ("steps", "batch_statistics", "running_statistics", "recalibrated")
+    result = {key: np.array([[run[key] for run in row] for row in runs]) for key in keys}
+    return {"momenta": np.asarray(momenta), "seeds": list(seeds), **result}
 
 
 # -- gradient accumulation ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ Pages of the chapter and the experiments behind them:
 - ``regularization/weight-decay``: `overfitting_runs`, `decay_sweep`, `adam_l2_vs_adamw`,
   `bn_weight_norm`.
 - ``regularization/dropout``: `overfitting_runs`, `mc_dropout`, `variance_shift` (with
-  `recollect_statistics`).
+  `refimpl.train.recalibrate_batch_norm`).
 - ``regularization/ensembles``: `ensemble_accuracy`.
 """
 
@@ -42,7 +42,7 @@ from refimpl.nn import (
 from refimpl.nn import init as nn_init
 from refimpl.optim import SGD, Adam, AdamW, split_decay_groups
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import fit, iterate_minibatches, mlp
+from refimpl.train import fit, iterate_minibatches, mlp, recalibrate_batch_norm
 
 __all__ = [
     "BATCH_SIZE",
@@ -61,7 +61,6 @@ __all__ = [
     "ensemble_accuracy",
     "mc_dropout",
     "overfitting_runs",
-    "recollect_statistics",
     "train_mlp",
     "trained_dropout_model",
     "variance_shift",
@@ -494,26 +493,6 @@ def _shift_and_accuracy(model: Sequential, data: DigitsSplits) -> tuple[np.ndarr
     return np.array(ratios), float(np.mean(x.argmax(axis=1) == data.y_test))
 
 
-def recollect_statistics(model: Sequential, X: np.ndarray, batch_size: int = BATCH_SIZE) -> None:
-    """Recompute every BatchNorm's running statistics on ``X`` with dropout switched off.
-
-    BatchNorm layers are reset and run in training mode with ``momentum=None`` (a plain average
-    over the batches), dropout layers in evaluation mode, so the statistics describe the
-    inputs BatchNorm will see at test time. Weights are not changed.
-    """
-    for layer in model.layers:
-        if isinstance(layer, BatchNorm1d):
-            layer.reset_running_stats()
-            layer.momentum = None
-    model.train()
-    for layer in model.layers:
-        if isinstance(layer, Dropout):
-            layer.eval()
-    for start in range(0, len(X), batch_size):
-        model(X[start : start + batch_size])
-    model.eval()
-
-
 @cached
 def variance_shift(
     seed: int,
@@ -530,7 +509,8 @@ def variance_shift(
     (plain SGD), each BatchNorm's running variance (collected in training, with dropout on) is
     compared with the variance its input actually has at test time (evaluation mode, dropout
     off) on the test set. Then the running statistics are collected again on the training
-    images with dropout off (`recollect_statistics`) and both are measured once more.
+    images with dropout off (`refimpl.train.recalibrate_batch_norm`) and both are measured once
+    more.
 
     Returns
     -------
@@ -538,7 +518,7 @@ def variance_shift(
         ``ratio``: shape (L,), for each BatchNorm the median over channels of
         $\sigma^2_\text{running} / \sigma^2_\text{test}$ (1 means no shift);
         ``test_accuracy``: float; ``recollected_ratio``, ``recollected_accuracy``: the same
-        after `recollect_statistics`.
+        after `refimpl.train.recalibrate_batch_norm`.
     """
     if placement not in ("before", "after"):
         raise ValueError(f"placement must be 'before' or 'after', got {placement!r}")
@@ -556,7 +536,7 @@ def variance_shift(
             rng=_shuffle_rng(seed),
         )
         ratio, accuracy = _shift_and_accuracy(model, data)
-        recollect_statistics(model, data.X_train)
+        recalibrate_batch_norm(model, data.X_train, BATCH_SIZE)
         recollected_ratio, recollected_accuracy = _shift_and_accuracy(model, data)
     return {
         "ratio": ratio,

@@ -399,19 +399,6 @@ def test_lagging_running_statistics_lose_accuracy_and_recalibration_restores_it(
     assert fast["running_statistics"] >= fast["batch_statistics"] - 0.01
 
 
-def test_recalibration_gives_the_training_set_mean():
-    """recalibrate_batchnorm: the running mean becomes the mean of the batch means, the
-    momentum is restored and the model is left in eval mode."""
-    data = load_digits_splits(seed=0, scale="standardize")
-    model = experiments.build_mlp("bn", np.random.default_rng(0))
-    X = data.X_train[:64]
-    experiments.recalibrate_batchnorm(model, X, 16, np.random.default_rng(1))
-    first_bn = model.layers[1]
-    h = model.layers[0](X)
-    assert np.allclose(first_bn.running_mean, h.mean(axis=0))
-    assert first_bn.momentum == 0.1 and not model.training
-
-
 def test_forgotten_train_call_leaves_running_statistics_at_their_start():
     """Page "troubleshooting", "running_mean stays at zero"."""
     model = experiments.build_mlp("bn", np.random.default_rng(0)).eval()

@@ -281,3 +281,33 @@ def test_train_classifier_marks_divergence_and_lets_other_errors_through():
         train_classifier(
             model, wrong, lr=0.1, epochs=1, batch_size=50, rng=np.random.default_rng(1)
         )
+
+
+# -- BatchNorm recalibration ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shuffled", [True, False])
+def test_recalibration_averages_the_batch_statistics_with_dropout_off(digits, shuffled):
+    """`recalibrate_batch_norm`: each running mean is the mean of the batch means, with dropout
+    off (the second BN sees unmasked activations); the first BN's running variance is the mean
+    of the unbiased batch variances; the momentum is restored and the model is in eval mode."""
+    from refimpl.train import recalibrate_batch_norm
+
+    model = mlp((64, 32, 16, 10), batchnorm=True, dropout=0.5, rng=np.random.default_rng(0))
+    first, second = model[1], model[5]
+    first.running_mean[...] = 7.0  # whatever was there before is forgotten
+    X = digits.X_train[:60]
+    rng = np.random.default_rng(1) if shuffled else None
+    recalibrate_batch_norm(model, X, 16, rng, drop_last=True)
+
+    order = np.random.default_rng(1).permutation(60) if shuffled else np.arange(60)
+    batches = [order[i : i + 16] for i in (0, 16, 32)]  # 60 = 3 × 16 + 12: the last is dropped
+    # the inputs of both BNs, typed out (γ = 1, β = 0 at the start; no dropout mask)
+    h1 = [X[b] @ model[0].weight.data.T + model[0].bias.data for b in batches]
+    z = [np.maximum((h - h.mean(0)) / np.sqrt(h.var(0) + first.eps), 0) for h in h1]
+    h2 = [a @ model[4].weight.data.T + model[4].bias.data for a in z]
+    np.testing.assert_allclose(first.running_mean, np.mean([h.mean(axis=0) for h in h1], axis=0))
+    np.testing.assert_allclose(first.running_var, np.mean([h.var(0, ddof=1) for h in h1], axis=0))
+    np.testing.assert_allclose(second.running_mean, np.mean([h.mean(axis=0) for h in h2], axis=0))
+    assert first.momentum == second.momentum == 0.1
+    assert not any(m.training for m in model.modules())
