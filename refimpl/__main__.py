@@ -2,10 +2,13 @@
 
     python -m refimpl figures --list
     python -m refimpl figures [--out DIR] [--lang ko|en] [--only NAME ...]
+    python -m refimpl warm [--workers N]
 
 ``figures`` regenerates the site's figures as SVG and PNG files, exactly as the pages draw them
 (``NAME.LANG.svg``, and ``NAME.LANG.dark.svg`` for the dark scheme).
 ``search`` reruns the hyperparameter searches of the tuning chapter (see ``--help``).
+``warm`` runs the experiments behind every figure on all cores, so that the next docs build
+finds them in its cache (the build does this itself, with progress, before its first page).
 """
 
 from __future__ import annotations
@@ -58,6 +61,14 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warm(args: argparse.Namespace) -> int:
+    from refimpl.warm import warm
+
+    drawn = warm(args.workers)
+    print(f"refimpl warm: {drawn} figures drawn" if drawn else "refimpl warm: the cache is warm")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m refimpl", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--only", metavar="NAME", nargs="+", help="only these figures")
     figures.add_argument("--list", action="store_true", help="list figure names and their pages")
     figures.set_defaults(run=_figures)
+
+    warm = commands.add_parser(
+        "warm",
+        help="run the experiments behind every figure on all cores (fills the build's cache)",
+    )
+    warm.add_argument(
+        "--workers", type=int, default=None, help="processes to use (default: one per core)"
+    )
+    warm.set_defaults(run=_warm)
 
     search = search_cli.add_parser(commands)
     search.set_defaults(run=search_cli.run)

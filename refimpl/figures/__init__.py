@@ -67,13 +67,18 @@ def register(name: str, page: str):
     return decorate
 
 
-def _rendered(name: str, draw: Callable, args: tuple, kwargs: dict) -> RenderedFigure:
-    """The SVGs of ``draw(*args, **kwargs)`` in both schemes, from the disk cache or drawn now."""
+def cached_svg_paths(name: str, args: tuple = (), kwargs: dict | None = None) -> dict[str, Path]:
+    """Where the SVGs of figure ``name`` drawn with these arguments are kept, per scheme."""
     # every refimpl source file, matplotlib's version, the arguments and the seed offset
-    call = repr((name, args, sorted(kwargs.items()), seed_offset()))
+    call = repr((name, args, sorted((kwargs or {}).items()), seed_offset()))
     code = package_digest() + matplotlib.__version__
     key = hashlib.sha256((code + call).encode()).hexdigest()[:24]
-    paths = {scheme: cache_dir() / "figures" / f"{name}-{key}.{scheme}.svg" for scheme in SCHEMES}
+    return {scheme: cache_dir() / "figures" / f"{name}-{key}.{scheme}.svg" for scheme in SCHEMES}
+
+
+def _rendered(name: str, draw: Callable, args: tuple, kwargs: dict) -> RenderedFigure:
+    """The SVGs of ``draw(*args, **kwargs)`` in both schemes, from the disk cache or drawn now."""
+    paths = cached_svg_paths(name, args, kwargs)
     if all(path.is_file() for path in paths.values()):
         return RenderedFigure(name, **{s: p.read_text(encoding="utf-8") for s, p in paths.items()})
     svgs = {scheme: draw_svg(draw, args, kwargs, scheme) for scheme in SCHEMES}

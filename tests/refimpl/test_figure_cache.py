@@ -93,3 +93,44 @@ def test_korean_labels_with_math_keep_their_hangul(caplog):
     plt.close(fig)
     assert "<svg" in svg
     assert not [r for r in caplog.records if "does not have a glyph" in r.getMessage()]
+
+
+# -- refimpl warm: the figures' experiments on every core before the build ---------------------
+
+
+def test_warm_fills_the_cache_the_pages_read_and_then_skips(docs_build, monkeypatch):
+    """`refimpl.warm.warm` draws a cold figure in a worker process, in both languages and both
+    schemes, where the page's call will find it; a second call finds nothing to do. It prints a
+    progress line naming the page and the count."""
+    import io
+
+    from refimpl.figures.normalization import sigmoid_linear
+    from refimpl.warm import cold_figures, warm
+
+    name = "normalization-sigmoid-linear"  # no experiment behind it: cheap to draw
+    assert cold_figures([name]) == [name]
+    out = io.StringIO()
+    assert warm(workers=1, out=out, names=[name]) == 1
+    assert "[ 1/1] normalization/algorithm" in out.getvalue() and name in out.getvalue()
+    for lang in ("ko", "en"):
+        paths = figures.cached_svg_paths(name, (), {"lang": lang})
+        assert all(path.is_file() for path in paths.values())
+        # the page's call is served from those files (a changed file shows up in its SVG)
+        paths["dark"].write_text("<svg>from the cache</svg>", encoding="utf-8")
+        assert sigmoid_linear(lang=lang).dark == "<svg>from the cache</svg>"
+    assert cold_figures([name]) == []
+    again = io.StringIO()
+    assert warm(workers=1, out=again, names=[name]) == 0 and again.getvalue() == ""
+
+
+def test_cold_figures_interleave_the_chapters(docs_build):
+    """Neighbours in the warm queue come from different chapters, so the workers rarely wait on
+    the same experiment."""
+    from refimpl.warm import cold_figures
+
+    pages = {name: spec.page.split("/")[0] for name, spec in figures.load_all().items()}
+    order = cold_figures()
+    assert sorted(order) == sorted(pages)  # an empty cache: every figure is cold
+    chapters = [pages[name] for name in order]
+    distinct = len(set(chapters))
+    assert len(set(chapters[:distinct])) == distinct
