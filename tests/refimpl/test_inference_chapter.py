@@ -25,12 +25,18 @@ from ..pages import page_block_output
 
 
 def test_running_mean_follows_the_ema_weight():
-    """inference-running-average (top): every measured curve lies on 1 − (1 − α)^T."""
+    """inference-running-average (top) and the sentence the page prints under it: every measured
+    curve follows 1 − (1 − α)^T on average, and single updates stray further with a larger
+    momentum. (The largest single gap of α = 0.5 is batch noise, about 0.05 to 0.08 depending on
+    the seed, so the page prints it rather than claiming the curve lies on the line.)"""
     result = experiments.running_average_traces()
     steps = result["steps"]
+    gap = {}
     for label in ("0.5", "0.1", "0.01"):
-        theory = experiments.ema_weight(float(label), steps)
-        assert np.abs(result[label]["mean_fraction"] - theory).max() < 0.06, label
+        theory = 1.0 - (1.0 - float(label)) ** steps  # the page's formula, typed out
+        gap[label] = np.abs(result[label]["mean_fraction"] - theory)
+        assert gap[label].mean() < 0.06, label
+    assert gap["0.5"].max() > gap["0.1"].max() > gap["0.01"].max()
     # fast vs slow: after 10 updates the larger momentum holds more of the data's mean
     at_10 = [result[label]["mean_fraction"][9] for label in ("0.5", "0.1", "0.01")]
     assert at_10[0] > 0.9 > at_10[1] > 0.5 > 0.2 > at_10[2]
@@ -271,15 +277,16 @@ def test_sync_bn_equals_full_batch_bn():
 
 
 def test_frozen_bn_statistics_win_with_tiny_finetuning_batches():
-    """inference-finetune: at B = 2 frozen beats training mode for every seed; at B = 16 the
-    advantage is much smaller."""
+    """inference-finetune and the sentence the page prints under it (10 seeds): at B = 2 frozen
+    statistics beat training mode by more than 0.02 for most seeds; at B = 16 that advantage is
+    gone (median below 0.02) and much smaller than at B = 2. (Per seed, B = 2 can miss the 0.02
+    on some data splits, and the median at B = 16 falls on either side of 0, mostly below.)"""
     result = experiments.finetune_comparison()
-    advantage = result["frozen"] - result["batch"]
-    assert np.all(advantage[0] > 0.02)
-    assert np.median(advantage[0]) > np.median(advantage[1]) + 0.03
-    # "at batch size 16 the two are close": no consistent winner, the median within 2 points
     assert list(result["batch_sizes"]) == [2, 16]
-    assert abs(np.median(advantage[1])) < 0.02 and np.abs(advantage[1]).max() < 0.1
+    advantage = result["frozen"] - result["batch"]
+    assert (advantage[0] > 0.02).sum() > len(result["seeds"]) / 2
+    assert np.median(advantage[1]) < 0.02
+    assert np.median(advantage[0]) > np.median(advantage[1]) + 0.03
 
 
 def test_rnn_preactivation_spread_grows_then_settles():
@@ -389,14 +396,20 @@ def test_only_bn_fails_at_batch_size_two():
 # -- page "troubleshooting" ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_lagging_running_statistics_lose_accuracy_and_recalibration_restores_it(seed):
-    """Page "troubleshooting", "Accuracy drops after switching to eval"."""
-    slow, fast = experiments.eval_gap(0.01, seed=seed), experiments.eval_gap(0.1, seed=seed)
-    assert slow["steps"] == fast["steps"] == 33  # the page: "one epoch (33 steps)"
-    assert slow["running_statistics"] < slow["batch_statistics"] - 0.01
-    assert slow["recalibrated"] >= slow["batch_statistics"] - 0.01
-    assert fast["running_statistics"] >= fast["batch_statistics"] - 0.01
+def test_lagging_running_statistics_lose_accuracy_and_recalibration_restores_it():
+    """Page "troubleshooting", "Accuracy drops after switching to eval": the sentence printed
+    under the one-seed table, over 10 seeds. With momentum 0.01 the eval-mode accuracy falls
+    further below the batch-statistics one than with momentum 0.1 (by more than a point on
+    average), momentum 0.1 stays within a point, and recalibrating closes the gap. (Per seed,
+    or as an absolute drop, the loss of momentum 0.01 can be under a point on some data splits.)"""
+    result = experiments.eval_gaps(momenta=(0.1, 0.01))
+    assert (result["steps"] == 33).all()  # the page: "one epoch (33 steps)"
+    drop = (result["batch_statistics"] - result["running_statistics"]).mean(axis=1)
+    fast, slow = drop
+    assert slow > fast + 0.01
+    assert fast <= 0.01
+    recalibrated = (result["recalibrated"][1] - result["batch_statistics"][1]).mean()
+    assert recalibrated >= -0.01
 
 
 def test_forgotten_train_call_leaves_running_statistics_at_their_start():
