@@ -4,6 +4,8 @@
   and only pages with math link KaTeX's stylesheet and fonts, which the site serves itself.
 - Executed code blocks learn that they run inside the docs build (``REFIMPL_DOCS_BUILD=1``), so
   ``refimpl.plotting.show`` prints a figure into the page instead of opening a window.
+- What library code prints while an executed block runs (the verdict of
+  ``refimpl.exercises.check``) lands on the page, as in a notebook (`capture_library_output`).
 - The glossary page is generated from docs/glossary.yml, and the first use of each term on
   every other page links to it (tools/glossary.py).
 - Every chapter page is also written as a Jupyter notebook beside the page, and the page links
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -41,10 +44,34 @@ EXECUTED_FENCE = re.compile(r'^(\s*)```python [^\n]*\bexec="(?:1|on|true|yes)"[^
 ALTERNATE_LINK = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
 
 
+def capture_library_output() -> None:
+    """Send ``sys.stdout`` into the page while an executed block runs.
+
+    markdown-exec gives each block its own ``print``, which writes into the block's output
+    buffer; a ``print`` inside a library function (``refimpl.exercises.check``) is the builtin
+    one and went to the terminal of the build, so the page showed no verdict. While a block runs,
+    ``sys.stdout`` now writes into the same buffer, which is what a notebook shows.
+    """
+    from markdown_exec._internal.formatters import python as formatter
+
+    run_block = formatter.exec_python
+    if getattr(run_block, "captures_stdout", False):
+        return
+
+    def exec_python(code, code_block_id, exec_globals):
+        buffer = exec_globals["print"].args[0]  # partial(_buffer_print, buffer)
+        with contextlib.redirect_stdout(buffer):
+            run_block(code, code_block_id, exec_globals)
+
+    exec_python.captures_stdout = True
+    formatter.exec_python = exec_python
+
+
 def on_config(config):
     os.environ["REFIMPL_DOCS_BUILD"] = "1"
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
+    capture_library_output()
     return config
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from .conftest import REPO, build_site, built_pages
+from .test_exercises_pages import missing_verdicts
 
 pytestmark = pytest.mark.site
 
@@ -31,6 +32,12 @@ def test_no_traceback_in_pages(built_site):
     for page in built_site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "Traceback (most recent call last)" not in text, page
+
+
+def test_checker_verdicts_reach_the_pages(built_site):
+    """The verdicts that refimpl.exercises.check prints in the exercises' solutions are on the
+    pages, not in the terminal of the build."""
+    assert missing_verdicts(built_site) == []
 
 
 def _mini_project(tmp_path: Path, korean_page: str, english_page: str) -> Path:

@@ -9,6 +9,7 @@ calls ``check("EXERCISE", ..., lang="LANG")``; otherwise it is "predict, then ru
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -171,3 +172,30 @@ def test_a_notebook_with_exercises_runs_top_to_bottom(tmp_path):
     assert "❌ batchnorm-forward: your function raised an exception" in result.stdout
     assert "NotImplementedError: your code here" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+# -- the built pages ------------------------------------------------------------------------------
+
+TAG = re.compile(r"<[^>]+>")
+
+
+def missing_verdicts(site_dir) -> list[str]:
+    """Built pages that show fewer checker verdicts than their collapsed blocks run ``check``.
+
+    A solution block runs ``check(...)`` on the library function. The verdict ("✅ ...", or
+    "❌ ..." for a deliberately wrong function in an answer) is printed by refimpl, not by the
+    block: it reaches the page only because the build sends ``sys.stdout`` into the block's
+    output (tools/mkdocs_hooks.py, `capture_library_output`). Run on the built site by
+    tests/site/test_build.py.
+    """
+    problems = []
+    for korean, english in PAIRS_WITH_EXERCISES:
+        for lang, path in (("ko", korean), ("en", english)):
+            expected = sum(len(e["solution_checks"]) for e in exercises(_read(path)))
+            page = path.parent / path.name.replace(f".{lang}.md", "") / "index.html"
+            built = site_dir / page if lang == "ko" else site_dir / lang / page
+            text = html.unescape(TAG.sub("", built.read_text(encoding="utf-8")))
+            shown = text.count("✅ ") + text.count("❌ ")
+            if shown < expected:
+                problems.append(f"{lang} {page}: {shown} verdicts shown, {expected} checks run")
+    return problems
