@@ -84,14 +84,14 @@ PAIRS_WITH_EXERCISES = [
 ]
 
 
-DONE_CHAPTERS = ("normalization", "inference")  # issue 18: chapters whose every page has exercises
+CHAPTERS = ("normalization", "inference", "regularization", "tuning")
 
 
-@pytest.mark.parametrize("chapter", DONE_CHAPTERS)
-def test_every_page_of_a_done_chapter_has_exercises(chapter):
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_page_has_exercises(chapter):
+    """Issue 18: every page of every chapter ends with 3 to 5 exercises (checked per pair below)."""
     pages = {str(ko) for ko, _ in PAIRS_WITH_EXERCISES}
     chapter_pages = sorted(str(ko) for ko, _ in page_pairs() if ko.parts[0] == chapter)
-    assert "normalization/algorithm.ko.md" in pages, pages
     assert chapter_pages, f"no pages in docs/{chapter}"
     assert [page for page in chapter_pages if page not in pages] == []
 
