@@ -25,6 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
+from refimpl.checks import NonFiniteError
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     BatchNorm1d,
@@ -232,8 +233,13 @@ def train_classifier(
                     batch_loss.append(
                         train_step(model, loss_fn, optimizer, X_train[batch], y_train[batch])
                     )
-                train_accuracy[epoch] = evaluate(model, loss_fn, X_train, y_train)[1]
-                val_accuracy[epoch] = evaluate(model, loss_fn, X_val, y_val)[1]
+                try:
+                    train_accuracy[epoch] = evaluate(model, loss_fn, X_train, y_train)[1]
+                    val_accuracy[epoch] = evaluate(model, loss_fn, X_val, y_val)[1]
+                except NonFiniteError as error:
+                    # the steps left finite weights whose forward pass overflows: diverged too
+                    # (the training data were checked by train_step, so this is not bad data)
+                    raise Diverged(str(error)) from error
             except Diverged:
                 # a NaN or an infinity in a step: the run diverged (any other error propagates)
                 train_accuracy[epoch:] = np.nan
