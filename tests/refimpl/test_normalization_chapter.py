@@ -208,8 +208,10 @@ def test_weight_scale_grid():
     final_none = np.where(none["diverged"], 0.0, none["train_accuracy"][:, -1])
     final_bn = bn["train_accuracy"][:, -1]
     assert len(scales) == 16 and scales[0] == 1.0 and scales[-1] == pytest.approx(1e-4)
-    # without BN: only a narrow range learns; large scales diverge, small ones stay at chance
-    assert none["diverged"][:2].all()
+    # without BN: only a narrow range learns; the large scales blow up ("training diverges, with
+    # some seeds the network instead dies and stays at chance": std 1 does so at offsets 6000
+    # and 7000), small ones stay at chance
+    assert (final_none[:2] < 0.2).all() and none["diverged"][:2].any()
     assert (final_none > 0.8).sum() <= 3
     # the figure's alt text: "without BN only std 0.29 and 0.16 learn"
     learned = [round(float(s), 2) for s in scales[final_none > 0.5]]
