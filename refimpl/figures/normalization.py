@@ -490,13 +490,13 @@ def bn_graph(lang: str = "ko"):
     )
     nodes = {
         "x": (0.0, 1.0, "$x_i$"),
-        "mu": (1.6, 2.0, r"$\mu = \frac{1}{m}\sum_i x_i$"),
-        "xc": (3.2, 1.0, r"$c_i = x_i - \mu$"),
-        "var": (4.8, 2.0, r"$\sigma^2 = \frac{1}{m}\sum_i c_i^2$"),
-        "inv": (6.4, 2.0, r"$s = (\sigma^2+\epsilon)^{-1/2}$"),
-        "xhat": (6.4, 1.0, r"$\hat x_i = c_i\, s$"),
-        "y": (8.2, 1.0, r"$y_i = \gamma \hat x_i + \beta$"),
-        "gb": (8.2, 0.1, r"$\gamma,\ \beta$"),
+        "mu": (1.3, 2.0, r"$\mu = \frac{1}{m}\sum_i x_i$"),
+        "xc": (2.7, 1.0, r"$c_i = x_i - \mu$"),
+        "var": (4.5, 2.0, r"$\sigma^2 = \frac{1}{m}\sum_i c_i^2$"),
+        "inv": (7.8, 2.0, r"$s = (\sigma^2+\epsilon)^{-1/2}$"),
+        "xhat": (5.7, 1.0, r"$\hat x_i = c_i\, s$"),
+        "y": (8.5, 1.0, r"$y_i = \gamma \hat x_i + \beta$"),
+        "gb": (8.5, 0.1, r"$\gamma,\ \beta$"),
     }
     edges = [
         ("x", "mu"),
@@ -518,7 +518,7 @@ def bn_graph(lang: str = "ko"):
             label,
             ha="center",
             va="center",
-            fontsize=13,
+            fontsize=12,
             color=ink(),
             bbox={
                 "boxstyle": "round,pad=0.35",
@@ -544,8 +544,8 @@ def bn_graph(lang: str = "ko"):
             },
         )
     ax.text(0.0, 2.55, text["forward"], fontsize=10, color="C0")
-    ax.text(3.0, -0.35, text["backward"], fontsize=10, color="C3")
-    ax.set_xlim(-0.7, 9.3)
+    ax.text(1.6, -0.35, text["backward"], fontsize=10, color="C3")
+    ax.set_xlim(-0.6, 9.9)
     ax.set_ylim(-0.6, 2.8)
     ax.axis("off")
     fig.tight_layout()
