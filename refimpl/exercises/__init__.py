@@ -27,13 +27,15 @@ The exercises and the signature of the function each expects:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 
 from refimpl.exercises import catalog, messages
 from refimpl.exercises.checker import Result, run
 from refimpl.exercises.dropout import check_dropout_forward
 
-__all__ = ["EXERCISES", "Result", "check"]
+__all__ = ["EXERCISES", "Result", "check", "wrap"]
 
 _CATALOG = catalog.build()
 EXERCISES = (*_CATALOG, "dropout-forward")
@@ -85,5 +87,36 @@ def check(name: str, fn: Callable, lang: str = "ko", quiet: bool = False) -> Res
     else:
         raise ValueError(f"unknown exercise {name!r}; choose one of {', '.join(EXERCISES)}")
     if not quiet:
-        print(verdict.message)
+        print(wrap(verdict.message))
     return verdict
+
+
+def wrap(message: str, columns: int = 60) -> str:
+    """``message`` broken into lines of at most ``columns`` terminal columns, between words.
+
+    A Hangul syllable takes two columns in a monospace font, so a Korean verdict breaks after
+    about half as many characters as an English one. Long verdicts otherwise run far past the
+    edge of a phone's output box. An exception the reader's function raised ends the message
+    and keeps a line of its own, whole, as Python prints it.
+    """
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+    raised = RAISED.search(message)
+    words = (message[: raised.start()] if raised else message).split()
+    lines, line = [], ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if line and width(candidate) > columns:
+            lines.append(line)
+            candidate = "   " + word  # continuation lines are indented under the mark
+        line = candidate
+    lines.append(line)
+    if raised:
+        lines.append("   " + raised.group())
+    return "\n".join(lines)
+
+
+# "NotImplementedError: your code here" at the end of a verdict
+RAISED = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning|Interrupt|Exit): .*$", re.S)

@@ -279,3 +279,31 @@ def test_unknown_exercise_or_language_is_refused():
         check("batchnorm-sideways", batch_norm_forward)
     with pytest.raises(ValueError, match="lang"):
         check("batchnorm-forward", batch_norm_forward, lang="fr")
+
+
+def test_verdicts_are_wrapped_for_a_phone_and_keep_the_exception_whole():
+    """A printed verdict fits 60 monospace columns (a Hangul syllable takes two), breaks only
+    between words, and ends with the reader's exception on a line of its own."""
+    import unicodedata
+
+    from refimpl.exercises import wrap
+
+    def columns(line):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    korean = (
+        "❌ batchnorm-forward: 표준화하지 않은 데이터(평균 3, 표준편차 5) (8, 3, 4, 5)에서 "
+        "함수가 예외를 냈습니다."
+    )
+    english = (
+        "❌ adamw-step: wrong on the first step (t = 1) (5, 4). param first differs at "
+        "index (0, 0)."
+    )
+    for message in (korean, english):
+        lines = wrap(message).split("\n")
+        assert len(lines) > 1 and all(columns(line) <= 60 for line in lines)
+        assert " ".join(line.strip() for line in lines).split() == message.split()
+    raised = wrap(english + " NotImplementedError: write this function, then run the check")
+    assert (
+        raised.split("\n")[-1] == "   NotImplementedError: write this function, then run the check"
+    )
