@@ -140,8 +140,8 @@ def noisy_bn(lang: str = "ko"):
             "before": "배치 정규화",
             "noisy": "잡음 섞은 배치 정규화",
             "step": "학습 스텝",
-            "loss": "미니배치 손실 (이동 평균)",
-            "motion": "한 스텝당 분포 이동량 (로그 축)",
+            "loss": "미니배치 손실\n(이동 평균)",
+            "motion": "한 스텝당 분포 이동량\n(로그 축)",
             "loss_title": "학습 손실",
             "motion_title": "활성화 입력 분포의 움직임",
         },
@@ -150,14 +150,15 @@ def noisy_bn(lang: str = "ko"):
             "before": "batch normalization",
             "noisy": "noisy batch normalization",
             "step": "training step",
-            "loss": "mini-batch loss (moving average)",
-            "motion": "distribution change per step (log scale)",
+            "loss": "mini-batch loss\n(moving average)",
+            "motion": "distribution change\nper step (log scale)",
             "loss_title": "training loss",
             "motion_title": "movement of activation inputs",
         },
     )
     result = experiments.noisy_batchnorm()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(5.2, 2.9), width_ratios=(1.6, 1))
+    # one panel above the other, so the bars' names fit side by side on a phone
+    fig, (left, right) = plt.subplots(2, 1, figsize=(5.2, 5.4))
     names = ("none", "before", "noisy")
     for name in names:
         losses = result[name]["batch_loss"]
@@ -168,7 +169,9 @@ def noisy_bn(lang: str = "ko"):
     left.set_xlabel(text["step"])
     left.set_ylabel(text["loss"])
     left.set_title(text["loss_title"])
-    left.legend(frameon=False)
+    # above the panels, outside the curves and the axes' labels
+    handles, legend_names = left.get_legend_handles_labels()
+    fig.legend(handles, legend_names, frameon=False, loc="upper center", ncol=2)
     motion = [result[name]["motion"] for name in names]
     positions = np.arange(len(names))
     right.bar(
@@ -180,10 +183,12 @@ def noisy_bn(lang: str = "ko"):
     for position, values in zip(positions, motion, strict=True):
         right.plot(np.full(len(values), position), values, ".", color=ink(), markersize=4)
     right.set_yscale("log")
-    right.set_xticks(positions, [text[name] for name in names], rotation=15)
+    # English names wrap before "normalization", so the three fit side by side
+    ticks = [text[name].replace(" normalization", "\nnormalization") for name in names]
+    right.set_xticks(positions, ticks)
     right.set_ylabel(text["motion"])
     right.set_title(text["motion_title"])
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.92), h_pad=1.5)
     return fig
 
 
@@ -401,7 +406,8 @@ def lr_sweep(lang: str = "ko"):
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(text["lr"])
     ax.set_ylabel(text["accuracy"])
-    ax.legend(frameon=False, loc="lower center")
+    # above the axes, outside the data
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     fig.tight_layout()
     return fig
 
@@ -434,12 +440,12 @@ def sigmoid_linear(lang: str = "ko", gamma: float = 3.0, beta: float = 2.0):
             "density": "density",
             "x_hat": "normalized value x̂",
             "output": "sigmoid output",
-            "right_title": "what the next layer receives",
+            "right_title": "what the next layer\nreceives",
         },
     )
     x_hat = np.random.default_rng(0).standard_normal(5000)
     z = np.linspace(-8, 12, 400)
-    fig, (ax, right) = plt.subplots(1, 2, figsize=(5.2, 3.1), width_ratios=(1.6, 1))
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(5.2, 3.7), width_ratios=(1.6, 1))
     ax.plot(z, 1 / (1 + np.exp(-z)), color=ink(), label=text["sigmoid"])
     ax.plot(z, 0.5 + z / 4, color="0.5", linestyle="--", label=text["tangent"])
     ax.set_ylim(-0.05, 1.05)
@@ -462,7 +468,8 @@ def sigmoid_linear(lang: str = "ko", gamma: float = 3.0, beta: float = 2.0):
     density.spines["right"].set_visible(True)
     lines, names = ax.get_legend_handles_labels()
     bars, bar_names = density.get_legend_handles_labels()
-    ax.legend(lines + bars, names + bar_names, frameon=False, loc="upper left")
+    # below both panels, outside the curves and the axes' labels
+    fig.legend(lines + bars, names + bar_names, frameon=False, loc="lower center", ncol=2)
 
     # what the next layer receives, as a function of the normalized value
     grid = np.linspace(-3, 3, 200)
@@ -476,7 +483,7 @@ def sigmoid_linear(lang: str = "ko", gamma: float = 3.0, beta: float = 2.0):
     right.set_xlabel(text["x_hat"])
     right.set_ylabel(text["output"])
     right.set_title(text["right_title"], fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.17, 1, 1), w_pad=1.5)
     return fig
 
 
@@ -577,7 +584,7 @@ def placement(lang: str = "ko"):
     )
     result = experiments.placement_over_seeds()
     epochs = result["epoch"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(5.2, 2.9))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(5.2, 3.6))
     for offset, norm in zip((-0.1, 0.1, 0.0), ("before", "after", "none"), strict=True):
         for ax, key in ((left, "train_loss"), (right, "val_accuracy")):
             values = result[norm][key]
@@ -596,6 +603,8 @@ def placement(lang: str = "ko"):
     right.set_ylabel(text["accuracy"])
     for ax in (left, right):
         ax.set_xlabel(text["epoch"])
-    right.legend(frameon=False, loc="lower right")
-    fig.tight_layout()
+    # below both panels, outside the data and the axes' labels
+    handles, names = left.get_legend_handles_labels()
+    fig.legend(handles, names, frameon=False, loc="lower center", ncol=1)
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     return fig
