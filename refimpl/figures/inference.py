@@ -175,7 +175,7 @@ def finetune(lang: str = "ko"):
     text = labels(
         lang,
         ko={
-            "title": "고정한 백본 위에 새 출력층을 미세 조정했을 때 (숫자 5–9, 이미지 100장)",
+            "title": "고정한 백본 위에 새 출력층을 미세 조정했을 때\n(숫자 5–9, 이미지 100장)",
             "batch": "BN 학습 모드 (배치 통계, 이동 통계 갱신)",
             "frozen": "BN 평가 모드 (이동 통계 고정)",
             "size": "미세 조정 배치 크기",
@@ -194,7 +194,7 @@ def finetune(lang: str = "ko"):
     result = experiments.finetune_comparison()
     sizes = result["batch_sizes"]
     positions = np.arange(len(sizes))
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
     for offset, variant, color in ((-0.18, "batch", "C1"), (0.18, "frozen", "C0")):
         values = result[variant]
         ax.bar(
@@ -218,8 +218,10 @@ def finetune(lang: str = "ko"):
     ax.set_ylabel(text["accuracy"])
     ax.set_ylim(0.5, 1.0)
     ax.set_title(text["title"], fontsize=10)
-    ax.legend(frameon=False, loc="upper left", title=text["seed"])
-    fig.tight_layout()
+    # below the axes, outside the bars and the dots
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, frameon=False, loc="lower center", title=text["seed"])
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     return fig
 
 
@@ -336,24 +338,25 @@ def comparison(lang: str = "ko"):
     result = experiments.normalizer_comparison()
     methods, sizes = result["methods"], result["batch_sizes"]
     positions = np.arange(len(methods))
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    # horizontal bars, one method per row: the methods' names fit on a phone
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
     width = 0.38
     for k, (size, color) in enumerate(zip(sizes, ("C1", "C0"), strict=True)):
         values = np.array([result[m][k] for m in methods])
         median, spread = _spread(values)
         offset = (k - 0.5) * width
-        ax.bar(
+        ax.barh(
             positions + offset,
             median,
-            width=width,
+            height=width,
             color=color,
             alpha=0.6,
             label=text["size"].format(b=size),
         )
         ax.errorbar(
-            positions + offset,
             median,
-            yerr=spread,
+            positions + offset,
+            xerr=spread,
             fmt="none",
             ecolor=ink(),
             capsize=3,
@@ -361,10 +364,12 @@ def comparison(lang: str = "ko"):
         )
     names = [text[m] if m in ("none", "wn") else experiments.METHODS[m] for m in methods]
     names = [name.replace(" + ", "\n+ ") for name in names]
-    ax.set_xticks(positions, names)
-    ax.set_ylim(0.6, 1.0)
-    ax.set_ylabel(text["accuracy"])
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()  # the first method on top
+    ax.set_xlim(0.6, 1.0)
+    ax.set_xlabel(text["accuracy"])
     ax.set_title(text["title"].format(s=len(result["seeds"])), fontsize=10)
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    fig.tight_layout()
+    handles, labels_ = ax.get_legend_handles_labels()
+    fig.legend(handles, labels_, frameon=False, loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
