@@ -195,20 +195,24 @@ def random_search_curves(lang: str = "ko"):
     )
     trials = [t for t in experiments.scratch_search()["trials"] if t["round"] == 0]
     best = sorted(trials, key=lambda t: -t["val_accuracy"])[:20]
-    fig, axes = plt.subplots(5, 4, figsize=(5.2, 8.4), sharex=True, sharey=True)
-    for rank, (ax, trial) in enumerate(zip(axes.flat, best, strict=True), start=1):
+    # three columns (the 21st cell holds the legend): titles stay apart and readable on a phone
+    fig, axes = plt.subplots(7, 3, figsize=(5.2, 10.0), sharex=True, sharey=True)
+    for rank, (ax, trial) in enumerate(zip(axes.flat[: len(best)], best, strict=True), start=1):
         epochs = np.arange(1, len(trial["val_curve"]) + 1)
         ax.plot(epochs, trial["val_curve"], color="C0", label=text["val"])
         ax.plot(epochs, trial["train_curve"], "--", color="C1", label=text["train"])
         ax.set_title(
             f"{text['rank'].format(r=rank)}  lr={trial['lr']:.0e}\nwd={trial['weight_decay']:.0e}",
+            fontsize=10,
         )
         ax.set_ylim(0, 1)
-    for ax in axes[-1]:
-        ax.set_xlabel(text["x"])
-    for ax in axes[:, 0]:
-        ax.set_ylabel(text["y"])
-    axes[0, 0].legend(frameon=False, loc="upper left")
+    # the empty last cell: the legend instead of a panel; the panel above it shows its epochs
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    axes[-1, -1].axis("off")
+    axes[-1, -1].legend(handles, names, frameon=False, loc="center")
+    axes[-2, -1].xaxis.set_tick_params(labelbottom=True)
+    fig.supxlabel(text["x"])
+    fig.supylabel(text["y"])
     fig.tight_layout()
     return fig
 
