@@ -168,6 +168,7 @@ def log_scale(lang: str = "ko"):
     for ax, (name, title), color in zip(axes, titles.items(), ("C0", "C2", "C3"), strict=True):
         x = samples[name]
         ax.hist(x, bins=bins, weights=np.full(len(x), 1 / len(x)), color=color)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # headroom: the note stays above the bars
         ax.set_xscale("log")
         ax.set_xlim(1e-4, 10)
         ax.set_title(title, family="monospace")
