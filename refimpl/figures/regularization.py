@@ -146,17 +146,17 @@ def weight_decay_sweep(lang: str = "ko"):
         ko={
             "train": "학습 정확도",
             "test": "테스트 정확도",
-            "gap": "격차 (학습 − 테스트 정확도)",
+            "gap": "격차\n(학습 − 테스트 정확도)",
             "lambda": "가중치 감소 λ",
-            "accuracy": "정확도 (100 에포크 뒤)",
+            "accuracy": "정확도\n(100 에포크 뒤)",
             "norm": "가중치 노름 ‖W‖",
         },
         en={
             "train": "training accuracy",
             "test": "test accuracy",
-            "gap": "gap (train − test accuracy)",
+            "gap": "gap\n(train − test accuracy)",
             "lambda": "weight decay λ",
-            "accuracy": "accuracy (after 100 epochs)",
+            "accuracy": "accuracy\n(after 100 epochs)",
             "norm": "weight norm ‖W‖",
         },
     )
@@ -189,6 +189,7 @@ def weight_decay_sweep(lang: str = "ko"):
     ax_norm.set_ylim(0, None)
     ax_norm.set_xticks(x, ticks)
     ax_norm.set_xlabel(text["lambda"])
+    fig.align_ylabels()
     fig.tight_layout()
     return fig
 
@@ -222,7 +223,7 @@ def adam_l2_vs_adamw(lang: str = "ko"):
     ax.set_ylim(0.0, 1.05)
     ax.set_xlabel(text["scale"])
     ax.set_ylabel(text["left"])
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="upper left")  # above the flat curves, left of the rising one
     korean_math_labels(fig)
     fig.tight_layout()
     return fig
