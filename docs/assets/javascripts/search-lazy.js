@@ -4,7 +4,24 @@
 //   (tools/search_index.py writes one index per language);
 // - the request is sent only when the reader first reaches for the search box (focus, a tap on
 //   the search icon, or the pointer over the search form), so that no page load pays for it.
+// It also starts Material's search worker through workers/search-lunr.js, which fixes a lunr bug
+// that made every query with certain words (평균) return nothing; that file explains it.
 (() => {
+  const WORKER = /\/workers\/(search\.[0-9a-f]+\.min\.js)$/;
+  if (window.Worker) {
+    window.Worker = class extends window.Worker {
+      constructor(url, options) {
+        const target = new URL(url, location.href);
+        const match = WORKER.exec(target.pathname);
+        if (match) {
+          target.pathname = target.pathname.replace(WORKER, "/workers/search-lunr.js");
+          target.search = `?bundle=${match[1]}`;
+        }
+        super(match ? target.href : url, options);
+      }
+    };
+  }
+
   let open;
   const opened = new Promise((resolve) => (open = resolve));
   const wanted = (event) => {
