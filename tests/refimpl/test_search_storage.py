@@ -143,7 +143,11 @@ def wait_for_running(url: str, study: str, n: int = 1, timeout: float = 120) -> 
             trials = {}
         running = {k: t for k, t in trials.items() if t["state"] == "RUNNING" and t["steps"]}
         if len(running) >= n:
-            return running
+            # db_trials reads the params before the steps, in separate queries: a trial seen with
+            # a step may have been read with only some of its params. All are suggested before
+            # the first epoch, so a second read, begun after that step was seen, has them all.
+            again = db_trials(url, study)
+            return {k: again[k] for k in running}
         time.sleep(0.05)
     raise AssertionError(f"no {n} running trials within {timeout} s")
 
