@@ -163,7 +163,8 @@ def on_post_page(output: str, page, config) -> str:
     a language's root; mkdocs-static-i18n points it at the same page in the other language, so
     every page but the home page would request a missing ``.../sitemap.xml``. The language
     selector does not need these tags: mkdocs-static-i18n already writes the per-page links into
-    it. Search engines still get the alternates from the root ``sitemap.xml``.
+    it. Search engines still get the alternates from the root ``sitemap.xml`` (written when
+    ``SITE_URL`` gives the site's address).
     """
     write_figure_files(output, page, config)
     if page_language(page) == "ko":
@@ -231,8 +232,12 @@ def write_figure_files(output: str, page, config) -> None:
 @event_priority(-200)
 def on_post_build(config) -> None:
     """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``); write
-    one search index per language."""
+    one search index per language. Without a ``site_url`` (no ``SITE_URL``, see mkdocs.yml) drop
+    the sitemap: its ``<loc>`` must be an absolute URL, and the site's address is unknown."""
     site_dir = Path(config.site_dir)
+    if not config.site_url:
+        for name in ("sitemap.xml", "sitemap.xml.gz"):
+            (site_dir / name).unlink(missing_ok=True)
     math_render.copy_assets(site_dir)
     if (site_dir / "search" / "search_index.json").exists():
         search_index.split_by_language(site_dir, glossary.load_terms())

@@ -26,13 +26,22 @@ DEFAULT_LANGUAGE = "ko"
 
 
 def build_site(
-    site_dir: Path, cache_dir: Path, *, config: Path | None = None, execute: bool = True
+    site_dir: Path,
+    cache_dir: Path,
+    *,
+    config: Path | None = None,
+    execute: bool = True,
+    site_url: str | None = None,
 ) -> None:
     """Run ``mkdocs build --strict`` into ``site_dir``; raise with the log if it fails.
 
-    ``execute=False`` shows executed blocks as plain code (``REFIMPL_NO_EXEC=1``).
+    ``execute=False`` shows executed blocks as plain code (``REFIMPL_NO_EXEC=1``). The site is
+    built as a reader builds it, without ``SITE_URL``, unless ``site_url`` gives one.
     """
     env = dict(os.environ, REFIMPL_CACHE=str(cache_dir), PYTHONHASHSEED="0")
+    env.pop("SITE_URL", None)
+    if site_url is not None:
+        env["SITE_URL"] = site_url
     if not execute:
         env["REFIMPL_NO_EXEC"] = "1"
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
