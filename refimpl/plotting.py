@@ -220,9 +220,11 @@ def show(fig, name: str, alt: str, caption: str | None = None) -> str:
     name : str
         The figure's name, e.g. ``"home-batch-histogram"``; used for the file names and ids.
     alt : str
-        A sentence describing what the figure shows, for readers who cannot see it.
+        What is drawn (the kind of plot, its axes and series), for readers who cannot see it.
     caption : str, optional
-        What the figure shows and what to see in it (HTML); ``alt`` if not given.
+        What to see in it (plain text), shown under the figure. The docs build requires it and
+        refuses one that repeats ``alt``: a screen reader reads both, so each says its own part
+        (the short and the long description of a complex image, W3C WAI images tutorial).
 
     Returns
     -------
@@ -231,7 +233,12 @@ def show(fig, name: str, alt: str, caption: str | None = None) -> str:
     if isinstance(fig, RenderedFigure):
         if fig.name != name:
             raise ValueError(f"figure {fig.name!r} is shown under another name, {name!r}")
-        return _figure_html(fig, alt, caption or html.escape(alt))
+        if not caption or _words(caption) in _words(alt) or _words(alt) in _words(caption):
+            raise ValueError(
+                f"figure {name!r}: give a caption that says what to see in it, other than its "
+                "alt text (which says what is drawn)"
+            )
+        return _figure_html(fig, alt, html.escape(caption))
     try:
         if os.environ.get("REFIMPL_DOCS_BUILD") == "1":
             raise TypeError(
@@ -245,6 +252,11 @@ def show(fig, name: str, alt: str, caption: str | None = None) -> str:
         return f"saved {name}.svg and {name}.png"
     finally:
         plt.close(fig)
+
+
+def _words(text: str) -> str:
+    """``text`` in lower case with its white space collapsed, to compare alt text and caption."""
+    return " ".join(text.lower().split())
 
 
 def svg_size(svg: str) -> tuple[int, int]:

@@ -75,6 +75,13 @@ def test_show_links_one_content_named_file_per_scheme(docs_build):
     assert "data:" not in html
     with pytest.raises(ValueError, match="another name"):
         show(rendered, "some-other-name", alt="a histogram")
+    # a screen reader reads the alt text and the caption: each says its own part
+    for caption in (None, "", "A  Histogram", "a histogram of three features"):
+        with pytest.raises(ValueError, match="caption"):
+            show(rendered, NAME, alt="a histogram", caption=caption)
+    assert "<figcaption>x &lt; 0 is rare</figcaption>" in show(
+        rendered, NAME, alt="a histogram", caption="x < 0 is rare"
+    )
 
 
 def test_docs_build_refuses_a_figure_it_cannot_draw_in_the_dark_scheme(docs_build):

@@ -1,5 +1,9 @@
 """Figures in the built site: a light and a dark file each, next to their page, and a caption.
 
+The alt text says what is drawn, the caption what to see in it: a screen reader reads both, so
+neither repeats the other (the short and the long description of a complex image, as the W3C WAI
+images tutorial has it).
+
 Every figure is an SVG file with a content-hashed name (so browsers cache it), drawn once for
 each colour scheme (refimpl/plotting.py), shown by the stylesheet for its scheme and never
 through a CSS filter, sized by its ``width`` and ``height`` (nothing shifts as it loads), and
@@ -106,6 +110,37 @@ def test_every_figure_has_a_light_and_a_dark_file_next_to_its_page(built_site):
             caption = " ".join(figure["caption"].split())
             if len(caption) < 20 or "python -m" in caption:
                 problems.append(f"{where} {name}: caption {caption!r}")
+    assert count >= 70, f"only {count} figures found"
+    assert not problems, "\n".join(problems)
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences and clauses of ``text``, lower case, white space collapsed."""
+    return [
+        " ".join(part.split()).lower()
+        for part in re.split(r"(?<=[.;:])\s+", text)
+        if len(part.split()) >= 3
+    ]
+
+
+def test_alt_text_and_caption_do_not_repeat_each_other(built_site):
+    """Each figure has alt text (both schemes' images the same) and a caption, and no sentence
+    of one appears in the other."""
+    problems, count = [], 0
+    for page in _pages(built_site):
+        where = page.relative_to(built_site).parent.as_posix()
+        for figure in _figures(page):
+            count += 1
+            alts = {(link.get("img") or {}).get("alt") or "" for link in figure["links"]}
+            caption = " ".join(figure["caption"].split())
+            if len(alts) != 1 or len(next(iter(alts)).split()) < 3:
+                problems.append(f"{where} {figure['id']}: alt text {alts}")
+                continue
+            alt = " ".join(next(iter(alts)).split())
+            repeated = [s for s in _sentences(alt) if s in caption.lower()]
+            repeated += [s for s in _sentences(caption) if s in alt.lower()]
+            if repeated or alt.lower() in caption.lower() or caption.lower() in alt.lower():
+                problems.append(f"{where} {figure['id']}: alt and caption repeat {repeated}")
     assert count >= 70, f"only {count} figures found"
     assert not problems, "\n".join(problems)
 
