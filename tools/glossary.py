@@ -41,9 +41,26 @@ class Term:
         return self.names[lang][0]
 
 
+# The terms last parsed from each file, with the bytes they were parsed from.
+_parsed: dict[Path, tuple[bytes, list[Term]]] = {}
+
+
 def load_terms(path: Path = GLOSSARY_FILE) -> list[Term]:
-    """Read the glossary file; raise ValueError on a missing field or a repeated id or name."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Read the glossary file; raise ValueError on a missing field or a repeated id or name.
+
+    Every page of a build asks for the terms (its links, the search index): the file is parsed
+    once and parsed again only when its bytes change (an edit during ``mkdocs serve``).
+    """
+    data = path.read_bytes()
+    if path in _parsed and _parsed[path][0] == data:
+        return list(_parsed[path][1])
+    terms = _parse_terms(data.decode("utf-8"))
+    _parsed[path] = (data, terms)
+    return list(terms)
+
+
+def _parse_terms(text: str) -> list[Term]:
+    entries = yaml.safe_load(text)
     terms, seen = [], set()
     for entry in entries:
         for field in ("id", "ko", "en", "definition"):

@@ -21,6 +21,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
 import re
 import sys
@@ -29,10 +31,12 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import api_links
 import api_source
+import build_progress
 import glossary
 import math_render
 import notebooks
@@ -51,6 +55,12 @@ def capture_library_output() -> None:
     buffer; a ``print`` inside a library function (``refimpl.exercises.check``) is the builtin
     one and went to the terminal of the build, so the page showed no verdict. While a block runs,
     ``sys.stdout`` now writes into the same buffer, which is what a notebook shows.
+
+    A block also runs with one BLAS thread, as every cached experiment does (`refimpl.cache`):
+    its numbers then do not depend on the core count, and a block that trains a network itself
+    (regularization/overfitting) is not slowed down by two BLAS threads waiting on each other
+    for small matrices (10 s of CPU for that block with two threads on a busy machine, under 2 s
+    with one).
     """
     from markdown_exec._internal.formatters import python as formatter
 
@@ -60,11 +70,28 @@ def capture_library_output() -> None:
 
     def exec_python(code, code_block_id, exec_globals):
         buffer = exec_globals["print"].args[0]  # partial(_buffer_print, buffer)
-        with contextlib.redirect_stdout(buffer):
+        with contextlib.redirect_stdout(buffer), threadpool_limits(1):
             run_block(code, code_block_id, exec_globals)
 
     exec_python.captures_stdout = True
     formatter.exec_python = exec_python
+
+
+def format_signatures_once() -> None:
+    """Format each long signature of the API pages once per process, not once per language.
+
+    mkdocstrings-python formats a signature that does not fit on a line by running ``ruff
+    format`` in a subprocess, each time it renders it: some 160 processes for each language's
+    API pages. The same text formats to the same lines, so the second language (and every
+    rebuild of ``mkdocs serve``) reuses the first one's.
+    """
+    from mkdocstrings_handlers.python._internal import rendering
+
+    formatter = rendering._get_formatter()
+    if not getattr(formatter, "formats_once", False):
+        formatter = functools.cache(formatter)
+        formatter.formats_once = True
+        rendering._get_formatter = lambda: formatter
 
 
 def on_config(config):
@@ -72,6 +99,7 @@ def on_config(config):
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
     capture_library_output()
+    format_signatures_once()
     return config
 
 
@@ -86,6 +114,39 @@ def on_pre_build(config) -> None:
         from refimpl.warm import warm
 
         warm(workers)
+
+
+# The pages' progress, from the first language's nav to the last language's env (see on_nav).
+_progress: build_progress.PageProgress | None = None
+progress_log = logging.getLogger("mkdocs.hooks.progress")
+
+
+def on_nav(nav, config, files):
+    """Start counting the pages at the start of a build: every page of every language.
+
+    mkdocs-static-i18n builds the other languages inside the first one's ``on_post_build``
+    (``building`` is then true), with the same hooks: the count goes on across them.
+    """
+    global _progress
+    i18n = config.plugins.get("i18n")
+    if _progress is None or not getattr(i18n, "building", False):
+        languages = len(getattr(i18n, "build_languages", None) or [None])
+        _progress = build_progress.PageProgress(len(files.documentation_pages()) * languages)
+    return nav
+
+
+def on_pre_page(page, config, files):
+    """Log how many pages are rendered, every few seconds (tools/build_progress.py)."""
+    if _progress is not None and (line := _progress.page_started(page.file.src_uri)):
+        progress_log.info(line)
+    return page
+
+
+def on_env(env, config, files):
+    """A language's pages are rendered (its templates come next)."""
+    if _progress is not None and (line := _progress.pages_finished()):
+        progress_log.info(line)
+    return env
 
 
 def page_language(page) -> str:
