@@ -42,6 +42,7 @@ import math_render
 import notebooks
 import search_index
 import snippets
+import warm_order
 
 # The opening line of an executed block; REFIMPL_NO_EXEC=1 turns it into a plain ```python.
 EXECUTED_FENCE = re.compile(r'^(\s*)```python [^\n]*\bexec="(?:1|on|true|yes)"[^\n]*$', re.M)
@@ -106,14 +107,19 @@ def on_config(config):
 def on_pre_build(config) -> None:
     """Run the figures' experiments on every core before the pages render them one by one, and
     print the progress (a fresh clone's first build; a warm cache skips this in well under a
-    second). ``REFIMPL_WARM_WORKERS`` sets the number of processes; 0 leaves it to the pages."""
+    second). ``REFIMPL_WARM_WORKERS`` sets the number of processes; 0 leaves it to the pages.
+    A figure that plots an experiment another figure plots too waits for a second round, so that
+    no two processes compute that experiment at once (tools/warm_order.py)."""
     if os.environ.get("REFIMPL_NO_EXEC") == "1":
         return
     workers = int(os.environ.get("REFIMPL_WARM_WORKERS", os.cpu_count() or 1))
     if workers > 0:
+        from refimpl.figures import load_all
         from refimpl.warm import warm
 
-        warm(workers)
+        for names in warm_order.rounds(load_all()):
+            if names:  # warm() takes no names as all names
+                warm(workers, names=names)
 
 
 # The pages' progress, from the first language's nav to the last language's env (see on_nav).

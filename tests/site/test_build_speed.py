@@ -100,3 +100,20 @@ def test_executed_blocks_run_with_one_blas_thread():
 def _buffer_print(buffer, *texts, end="\n", **kwargs):
     """How markdown-exec's ``print`` writes into a block's output buffer."""
     buffer.write(" ".join(str(text) for text in texts) + end)
+
+
+def test_no_two_figures_of_a_warm_round_share_an_experiment():
+    """tools/warm_order.py: a fresh clone's warm-up never computes one experiment twice at once."""
+    import warm_order
+
+    from refimpl.figures import load_all
+
+    specs = load_all()
+    first, second = warm_order.rounds(specs)
+    assert sorted(first + second) == sorted(specs)
+    assert "tuning-random-search-scatter" in second  # scratch_search(), as -curves
+    seen: set[str] = set()
+    for name in first:
+        calls = warm_order.experiment_calls(specs[name].draw)
+        assert not calls & seen, name
+        seen |= calls
