@@ -109,11 +109,17 @@ def wait_for_math(page) -> None:
 
 
 # Typeset formulas: KaTeX's markup, no KaTeX error, its stylesheet applied and its font loaded.
-UNTYPESET_MATH = """() => {
+# A block below the first screen is drawn only when it comes near it (extra.css, issue 17), and a
+# font loads only once text that uses it is drawn: the first formula is brought on screen first.
+UNTYPESET_MATH = """async () => {
     const math = [...document.querySelectorAll('.arithmatex')];
     if (!math.length) return [];
     const problems = math.filter(e => !e.querySelector('.katex') || e.querySelector('.katex-error'))
         .map(e => 'not typeset: ' + e.textContent.slice(0, 60));
+    math[0].scrollIntoView();
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    await document.fonts.ready;
+    window.scrollTo(0, 0);
     const family = getComputedStyle(math[0].querySelector('.katex') || math[0]).fontFamily;
     if (!family.startsWith('KaTeX_Main')) problems.push('KaTeX stylesheet not applied: ' + family);
     if (![...document.fonts].some(f => f.family.includes('KaTeX_Main') && f.status === 'loaded'))
