@@ -95,12 +95,27 @@ def render_html(text: str) -> tuple[str, int]:
     return ARITHMATEX.sub(replace, text), count
 
 
+# The fonts of plain text and of variables, which nearly every formula uses: requested with the
+# stylesheet rather than after it, so that they arrive before the first paint. KaTeX's fonts are
+# font-display: block, and one that arrived later redrew the formulas with other metrics, and
+# moved the lines around them (issue 17: a layout shift of 0.06 on tuning/random-search).
+PRELOADED_FONTS = {"KaTeX_Main-Regular": "", "KaTeX_Math-Italic": " mathnormal"}
+
+
 def render_page(output: str, stylesheet_url: str) -> str:
-    """Typeset a whole HTML page; link the KaTeX stylesheet if the page has any math."""
+    """Typeset a whole HTML page; link the KaTeX stylesheet if the page has any math, and
+    preload the fonts that its formulas use the most."""
     output, count = render_html(output)
     if count:
-        link = f'<link rel="stylesheet" href="{stylesheet_url}">'
-        output = output.replace("</head>", f"{link}\n</head>", 1)
+        fonts = stylesheet_url.rpartition("/")[0] + "/fonts"
+        links = [
+            f'<link rel="preload" href="{fonts}/{font}.woff2" as="font" type="font/woff2"'
+            " crossorigin>"
+            for font, used_by in PRELOADED_FONTS.items()
+            if used_by in output
+        ]
+        links.append(f'<link rel="stylesheet" href="{stylesheet_url}">')
+        output = output.replace("</head>", "\n".join(links) + "\n</head>", 1)
     return output
 
 
