@@ -14,7 +14,7 @@ Everything random (the shuffling here, the weights and dropout masks in the laye
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -24,13 +24,14 @@ import numpy as np
 from refimpl.checks import NonFiniteError, check_finite, check_rng
 from refimpl.nn.layers import Dropout
 from refimpl.nn.module import Module, Sequential
-from refimpl.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
+from refimpl.nn.normalization import is_batch_norm
 from refimpl.optim import Optimizer
 
 if TYPE_CHECKING:
     from refimpl.data import DigitsSplits
 
 __all__ = [
+    "Callback",
     "Diverged",
     "History",
     "evaluate",
@@ -98,13 +99,13 @@ def train_step(model: Module, loss_fn: Module, optimizer: Optimizer, X: np.ndarr
 
 
 def iterate_minibatches(
-    n: int, batch_size: int, rng: np.random.Generator, drop_last: bool = False
+    n: int, batch_size: int, rng: np.random.Generator | None, drop_last: bool = False
 ) -> Iterator[np.ndarray]:
     """Yield the row indices of one epoch of shuffled minibatches.
 
     Each call draws a fresh permutation of ``range(n)`` from ``rng`` and cuts it into
     consecutive pieces of ``batch_size``, so every example is used exactly once per epoch
-    (sampling without replacement).
+    (sampling without replacement). With ``rng=None`` the rows are taken in order.
 
     Parameters
     ----------
@@ -113,8 +114,9 @@ def iterate_minibatches(
     batch_size : int
         Examples per minibatch; the last one is smaller when ``batch_size`` does not divide
         ``n``.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator or None
         Source of the permutation; call again with the same generator for the next epoch.
+        None: no shuffling, the batches are ``[0, B)``, ``[B, 2B)``, ...
     drop_last : bool, default False
         Skip the last, smaller minibatch (as ``torch.utils.data.DataLoader`` does). Useful with
         BatchNorm, whose statistics are noisy on a tiny batch and undefined on a batch of one.
@@ -130,10 +132,13 @@ def iterate_minibatches(
     >>> [len(batch) for batch in iterate_minibatches(10, 4, rng)]
     [4, 4, 2]
     """
-    check_rng(rng)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = rng.permutation(n)
+    if rng is None:
+        order = np.arange(n)
+    else:
+        check_rng(rng)
+        order = rng.permutation(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         yield order[start : start + batch_size]
@@ -195,7 +200,7 @@ def evaluate(model: Module, loss_fn: Module, X: np.ndarray, y: np.ndarray) -> tu
     >>> X, y = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
     >>> loss, accuracy = evaluate(model, CrossEntropyLoss(), X, y)
     >>> round(loss, 4), round(accuracy, 4)
-    (1.1268, 0.4333)
+    (1.1457, 0.3)
     """
     was_training = model.training
     model.eval()
@@ -230,6 +235,9 @@ class History:
         0 before any epoch or if no validation loss was a number.
     stopped_early : bool
         Whether early stopping ended training before ``epochs``.
+    diverged : bool
+        Whether a step diverged (`Diverged`) and ``fit(..., stop_on_divergence=True)`` stopped
+        there; the diverging epoch has no entry in the per-epoch lists.
 
     Examples
     --------
@@ -251,6 +259,53 @@ class History:
     batch_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
+    diverged: bool = False
+
+
+class Callback:
+    """Hooks that `fit` calls while it trains: subclass it and override the ones you need.
+
+    The order within one epoch::
+
+        model.train();  on_epoch_start(epoch, model)
+        for each minibatch (X, y):
+            on_step_start(step, X, y);  loss = train_step(...);  on_step_end(step, loss)
+        measure on the training and validation sets;  on_epoch_end(epoch, history)
+
+    ``epoch`` counts from 1, ``step`` counts the minibatches of the whole run from 0. When
+    ``on_step_end`` returns True, training stops after that step (the epoch is still measured);
+    when ``on_epoch_end`` returns True, it stops after that epoch.
+
+    Examples
+    --------
+    >>> from refimpl import nn, optim
+    >>> class LossLog(Callback):
+    ...     def __init__(self):
+    ...         self.losses = []
+    ...     def on_step_end(self, step, loss):
+    ...         self.losses.append(loss)
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    >>> model = mlp((4, 8, 3), rng=rng)
+    >>> log = LossLog()
+    >>> history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+    ...               (X, y, X, y), epochs=2, batch_size=10, rng=rng, callbacks=[log])
+    >>> len(log.losses), log.losses == history.batch_loss  # 4 minibatches an epoch
+    (8, True)
+    """
+
+    def on_epoch_start(self, epoch: int, model: Module) -> None:
+        """Called after ``model.train()``, before the epoch's first step (e.g. to freeze
+        some layers in eval mode)."""
+
+    def on_step_start(self, step: int, X: np.ndarray, y: np.ndarray) -> None:
+        """Called before each optimizer step with its minibatch (X of shape (B, D))."""
+
+    def on_step_end(self, step: int, loss: float) -> bool | None:
+        """Called after each optimizer step with the minibatch loss; True stops training."""
+
+    def on_epoch_end(self, epoch: int, history: History) -> bool | None:
+        """Called after the epoch's measurements; True stops training."""
 
 
 def fit(
@@ -263,7 +318,8 @@ def fit(
     rng: np.random.Generator,
     early_stopping_patience: int | None = None,
     drop_last: bool = False,
-    callback: Callable[[int, History], bool | None] | None = None,
+    callbacks: Sequence[Callback] = (),
+    stop_on_divergence: bool = False,
 ) -> History:
     """Train ``model`` with minibatch gradient descent and record the learning curves.
 
@@ -297,19 +353,23 @@ def fit(
         retrain for ``best_epoch`` epochs with the same seeds.
     drop_last : bool, default False
         Skip each epoch's last, smaller minibatch (see `iterate_minibatches`).
-    callback : callable, optional
-        Called as ``callback(epoch, history)`` after each epoch's measurements; returning
-        ``True`` stops training (e.g. to print progress or to stop on a condition).
+    callbacks : sequence of Callback, default ()
+        Hooks called at the start and end of every epoch and step (see `Callback`), e.g. to
+        record something during training, change the learning rate, or stop.
+    stop_on_divergence : bool, default False
+        When a step diverges, stop and return the history so far with ``history.diverged``
+        set, instead of raising `Diverged` (for sweeps that plot a diverged run as such).
 
     Returns
     -------
     History
-        The per-epoch curves, the best epoch and whether training stopped early.
+        The per-epoch curves, the best epoch, and whether training stopped early or diverged.
 
     Raises
     ------
     Diverged
-        If a step meets a NaN or an infinity (`train_step`).
+        If a step meets a NaN or an infinity (`train_step`), or the weights it left overflow
+        on the training or validation set; unless ``stop_on_divergence``.
 
     Examples
     --------
@@ -329,16 +389,37 @@ def fit(
     if early_stopping_patience is not None and early_stopping_patience < 1:
         raise ValueError(f"early_stopping_patience must be >= 1, got {early_stopping_patience}")
 
+    # bad data is an error of its own (NonFiniteError); after this, a NaN means divergence
+    check_finite(X_train, "the training inputs")
+    check_finite(X_val, "the validation inputs")
     history = History()
     best_loss = np.inf
+    step = 0
     for epoch in range(1, epochs + 1):
         model.train()
-        for batch in iterate_minibatches(len(X_train), batch_size, rng, drop_last):
-            loss = train_step(model, loss_fn, optimizer, X_train[batch], y_train[batch])
-            history.batch_loss.append(loss)
+        for callback in callbacks:
+            callback.on_epoch_start(epoch, model)
+        stop = False
+        try:
+            for batch in iterate_minibatches(len(X_train), batch_size, rng, drop_last):
+                X, y = X_train[batch], y_train[batch]
+                for callback in callbacks:
+                    callback.on_step_start(step, X, y)
+                loss = train_step(model, loss_fn, optimizer, X, y)
+                history.batch_loss.append(loss)
+                # a list, not a generator: every callback sees every step
+                stop = any([callback.on_step_end(step, loss) for callback in callbacks])
+                step += 1
+                if stop:
+                    break
+            train_loss, train_accuracy = _evaluate_trained(model, loss_fn, X_train, y_train)
+            val_loss, val_accuracy = _evaluate_trained(model, loss_fn, X_val, y_val)
+        except Diverged:
+            if not stop_on_divergence:
+                raise
+            history.diverged = True
+            break
 
-        train_loss, train_accuracy = evaluate(model, loss_fn, X_train, y_train)
-        val_loss, val_accuracy = evaluate(model, loss_fn, X_val, y_val)
         history.epoch.append(epoch)
         history.train_loss.append(train_loss)
         history.train_accuracy.append(train_accuracy)
@@ -347,7 +428,7 @@ def fit(
         if val_loss < best_loss:
             best_loss, history.best_epoch = val_loss, epoch
 
-        if callback is not None and callback(epoch, history):
+        if any([callback.on_epoch_end(epoch, history) for callback in callbacks]) or stop:
             break
         if (
             early_stopping_patience is not None
@@ -358,8 +439,13 @@ def fit(
     return history
 
 
-BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm)
-"""The layers whose running statistics `recalibrate_batch_norm` re-estimates."""
+def _evaluate_trained(model: Module, loss_fn: Module, X: np.ndarray, y: np.ndarray):
+    """`evaluate` on data already checked: a NaN or an infinity can only come from the weights
+    (finite, but so large that the forward pass overflows), so it is a divergence."""
+    try:
+        return evaluate(model, loss_fn, X, y)
+    except NonFiniteError as error:
+        raise Diverged(f"the trained model overflows: {error}") from error
 
 
 def recalibrate_batch_norm(
@@ -395,7 +481,7 @@ def recalibrate_batch_norm(
     Module
         ``model``, in eval mode.
     """
-    batch_norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
+    batch_norms = [m for m in model.modules() if is_batch_norm(m)]
     momenta = [layer.momentum for layer in batch_norms]
     for layer in batch_norms:
         layer.reset_running_stats()
@@ -404,16 +490,7 @@ def recalibrate_batch_norm(
     for layer in model.modules():
         if isinstance(layer, Dropout):
             layer.eval()
-    if rng is None:  # in order: X[0:B], X[B:2B], ...
-        batches = [
-            np.arange(start, min(start + batch_size, len(X)))
-            for start in range(0, len(X), batch_size)
-        ]
-        if drop_last and len(batches[-1]) < batch_size:
-            batches = batches[:-1]
-    else:
-        batches = iterate_minibatches(len(X), batch_size, rng, drop_last=drop_last)
-    for batch in batches:
+    for batch in iterate_minibatches(len(X), batch_size, rng, drop_last=drop_last):
         model(X[batch])
     for layer, momentum in zip(batch_norms, momenta, strict=True):
         layer.momentum = momentum
@@ -421,35 +498,60 @@ def recalibrate_batch_norm(
 
 
 _ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "SELU"}
+_NORMS = (None, "batch", "layer", "group", "weight")
 
 
 def mlp(
     sizes: Sequence[int],
     activation: str = "relu",
-    batchnorm: bool = False,
-    dropout: float = 0.0,
+    norm: str | None = None,
+    norm_position: str = "before",
+    bias: bool | None = None,
+    dropout: float | Sequence[float] = 0.0,
+    init: str | None = None,
+    init_std: float | None = None,
+    groups: int = 8,
     *,
     rng: np.random.Generator,
     dtype=np.float64,
 ) -> Sequential:
-    """Build a multilayer perceptron: ``Linear → [BatchNorm1d] → activation → [Dropout]``.
-
-    Every hidden layer gets the same block; the last ``Linear`` outputs the logits with no
-    activation after it. BatchNorm goes between the affine map and the activation, as in the
-    original paper (Ioffe & Szegedy, 2015).
+    """Build a multilayer perceptron: every hidden layer is ``Linear → [norm] → activation →
+    [Dropout]`` (or ``Linear → activation → [norm] → [Dropout]``), and a last ``Linear``
+    outputs the logits. The one model builder of every chapter.
 
     Parameters
     ----------
     sizes : sequence of int
         Layer widths from input to output, e.g. ``(64, 100, 100, 10)``.
     activation : {"relu", "sigmoid", "tanh", "selu"}, default "relu"
-    batchnorm : bool, default False
-        Insert ``BatchNorm1d`` after every hidden ``Linear``.
-    dropout : float, default 0.0
-        Drop probability of a ``Dropout`` after every hidden activation (none if 0).
+    norm : {None, "batch", "layer", "group", "weight"}, default None
+        The normalization of each hidden layer: ``BatchNorm1d``, ``LayerNorm``,
+        ``GroupNorm(groups, width)``, or weight normalization (a ``WeightNormLinear`` followed
+        by a ``MeanOnlyBatchNorm``, as Salimans & Kingma, 2016, recommend).
+    norm_position : {"before", "after"}, default "before"
+        Normalize before the activation (as in the original BN paper) or after it.
+    bias : bool, optional
+        Whether the hidden ``Linear`` layers have a bias. The default (None) leaves it out
+        where a batch normalization follows the ``Linear`` directly (``norm="batch"`` or
+        ``"weight"`` before the activation): the normalization subtracts the batch mean, and
+        the bias with it, so its gradient is zero and its own shift (β) does the job.
+    dropout : float or sequence of float, default 0.0
+        Drop probability of a ``Dropout`` after every hidden block (none where it is 0), or
+        one probability per hidden block.
+    init : str, optional
+        Re-initialize every weight with this scheme of `refimpl.nn.init.init_weights` (biases
+        0), e.g. ``"he_normal"``, ``"xavier_normal"``, ``"lecun_normal"`` or ``"normal"`` with
+        ``init_std``. None keeps PyTorch's default initialization.
+    init_std : float, optional
+        The standard deviation for ``init="normal"``.
+    groups : int, default 8
+        Number of groups for ``norm="group"``.
     rng : numpy.random.Generator
-        Source of the initial weights (each ``Linear`` in turn, PyTorch's default
-        initialization) and of the dropout masks.
+        Source of all randomness. Each ``Linear`` draws its weights from its own stream
+        spawned from ``rng`` (``rng.spawn``), and ``init`` from one more; the dropout masks
+        come from ``rng`` itself. So a layer's weights do not depend on what the layers before
+        it drew: two models built from the same seed start from the same weights in every
+        ``Linear`` they share, with or without a bias or a normalization.
     dtype : dtype, default float64
         Type of the parameters.
 
@@ -459,28 +561,60 @@ def mlp(
 
     Examples
     --------
-    >>> model = mlp((64, 100, 10), batchnorm=True, dropout=0.1, rng=np.random.default_rng(0))
+    >>> model = mlp((64, 100, 10), norm="batch", dropout=0.1, rng=np.random.default_rng(0))
     >>> [type(layer).__name__ for layer in model.layers]
     ['Linear', 'BatchNorm1d', 'ReLU', 'Dropout', 'Linear']
+    >>> model[0].bias is None  # BN subtracts a bias again: the Linear in front has none
+    True
+    >>> plain = mlp((64, 100, 10), rng=np.random.default_rng(0))
+    >>> bool((plain[0].weight.data == model[0].weight.data).all())  # same seed, same weights
+    True
     """
+    from refimpl.nn import init as nn_init
     from refimpl.nn import layers, normalization
 
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    if norm not in _NORMS:
+        raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}")
+    if norm_position not in ("before", "after"):
+        raise ValueError(f"norm_position must be 'before' or 'after', got {norm_position!r}")
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
-    if not 0.0 <= dropout < 1.0:
+    *hidden, (last_in, last_out) = pairwise(sizes)
+    drop_probabilities = [dropout] * len(hidden) if np.isscalar(dropout) else list(dropout)
+    if len(drop_probabilities) != len(hidden):
+        raise ValueError(f"dropout needs one value per hidden layer ({len(hidden)}), got {dropout}")
+    if not all(0.0 <= p < 1.0 for p in drop_probabilities):
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    check_rng(rng)
+    if bias is None:
+        bias = not (norm in ("batch", "weight") and norm_position == "before")
     Activation = getattr(layers, _ACTIVATIONS[activation])
+    Linear = normalization.WeightNormLinear if norm == "weight" else layers.Linear
 
-    *hidden, last = pairwise(sizes)
+    def norm_layer(width: int) -> Module:
+        if norm == "batch":
+            return normalization.BatchNorm1d(width, dtype=dtype)
+        if norm == "layer":
+            return normalization.LayerNorm(width, dtype=dtype)
+        if norm == "group":
+            return normalization.GroupNorm(groups, width, dtype=dtype)
+        return normalization.MeanOnlyBatchNorm(width)
+
+    *linear_rngs, init_rng = rng.spawn(len(sizes))
     modules: list[Module] = []
-    for n_in, n_out in hidden:
-        modules.append(layers.Linear(n_in, n_out, rng=rng, dtype=dtype))
-        if batchnorm:
-            modules.append(normalization.BatchNorm1d(n_out, dtype=dtype))
+    for (n_in, n_out), linear_rng, p in zip(hidden, linear_rngs, drop_probabilities, strict=False):
+        modules.append(Linear(n_in, n_out, bias, rng=linear_rng, dtype=dtype))
+        if norm is not None and norm_position == "before":
+            modules.append(norm_layer(n_out))
         modules.append(Activation())
-        if dropout > 0:
-            modules.append(layers.Dropout(dropout, rng=rng))
-    modules.append(layers.Linear(*last, rng=rng, dtype=dtype))
-    return Sequential(*modules)
+        if norm is not None and norm_position == "after":
+            modules.append(norm_layer(n_out))
+        if p > 0:
+            modules.append(layers.Dropout(p, rng=rng))
+    modules.append(layers.Linear(last_in, last_out, rng=linear_rngs[-1], dtype=dtype))
+    model = Sequential(*modules)
+    if init is not None:
+        nn_init.init_weights(model, init, init_rng, std=init_std)
+    return model

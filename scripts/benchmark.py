@@ -153,7 +153,7 @@ def check_same_gradient(makers: dict[str, Callable], tolerance: float = 1e-4) ->
 def mlp_refimpl(rng: np.random.Generator) -> Callable[[], object]:
     X = rng.standard_normal((BATCH, MLP_SIZES[0]), dtype=np.float32)
     y = rng.integers(0, MLP_SIZES[-1], size=BATCH)
-    model = mlp(MLP_SIZES, batchnorm=True, rng=rng, dtype=np.float32)
+    model = mlp(MLP_SIZES, norm="batch", rng=rng, dtype=np.float32)
     loss_fn = CrossEntropyLoss()
     optimizer = SGD(model.parameters(), lr=0.01, momentum=0.9)
 
@@ -172,11 +172,11 @@ def mlp_torch(rng: np.random.Generator) -> Callable[[], object]:
     X = torch.from_numpy(rng.standard_normal((BATCH, MLP_SIZES[0]), dtype=np.float32))
     y = torch.from_numpy(rng.integers(0, MLP_SIZES[-1], size=BATCH))
     n_in, h1, h2, n_out = MLP_SIZES
-    model = torch.nn.Sequential(
-        torch.nn.Linear(n_in, h1),
+    model = torch.nn.Sequential(  # the same network as refimpl's: no bias in front of a BN
+        torch.nn.Linear(n_in, h1, bias=False),
         torch.nn.BatchNorm1d(h1),
         torch.nn.ReLU(),
-        torch.nn.Linear(h1, h2),
+        torch.nn.Linear(h1, h2, bias=False),
         torch.nn.BatchNorm1d(h2),
         torch.nn.ReLU(),
         torch.nn.Linear(h2, n_out),

@@ -30,22 +30,15 @@ from refimpl import functional as F
 from refimpl.cache import cached, one_blas_thread
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
-    SELU,
     BatchNorm1d,
     CrossEntropyLoss,
-    GroupNorm,
-    LayerNorm,
     Linear,
-    MeanOnlyBatchNorm,
-    Module,
-    ReLU,
-    Sequential,
-    WeightNormLinear,
+    is_batch_norm,
 )
 from refimpl.nn import init as nn_init
 from refimpl.optim import Adam
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import evaluate, fit, iterate_minibatches, recalibrate_batch_norm
+from refimpl.train import Callback, evaluate, fit, mlp, recalibrate_batch_norm
 
 __all__ = [
     "METHODS",
@@ -210,7 +203,8 @@ def batch_statistics_noise(
 
 
 def build_mlp(method: str, rng: np.random.Generator, width: int = 64, groups: int = 8):
-    """An MLP ``64 → width → width → 10`` with the normalization ``method`` in each hidden block.
+    """The chapter's MLP ``64 → width → width → 10`` (`refimpl.train.mlp`), with the
+    normalization ``method`` in each hidden block.
 
     Parameters
     ----------
@@ -231,27 +225,16 @@ def build_mlp(method: str, rng: np.random.Generator, width: int = 64, groups: in
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    layers: list[Module] = []
-    for n_in in (64, width):
-        if method == "wn":
-            layers.append(WeightNormLinear(n_in, width, rng=rng))
-        else:
-            layers.append(Linear(n_in, width, rng=rng))
-        if method == "bn":
-            layers.append(BatchNorm1d(width))
-        elif method == "ln":
-            layers.append(LayerNorm(width))
-        elif method == "gn":
-            layers.append(GroupNorm(groups, width))
-        elif method == "wn":
-            layers.append(MeanOnlyBatchNorm(width))
-        layers.append(SELU() if method == "selu" else ReLU())
-    layers.append(Linear(width, 10, rng=rng))
-    model = Sequential(*layers)
-    if method == "selu":
+    norms = {"bn": "batch", "ln": "layer", "gn": "group", "wn": "weight"}
+    return mlp(
+        (64, width, width, 10),
+        activation="selu" if method == "selu" else "relu",
+        norm=norms.get(method),
+        groups=groups,
         # SELU's fixed point needs weights with variance 1/fan_in (Klambauer et al., 2017)
-        nn_init.init_weights(model, "lecun_normal", rng)
-    return model
+        init="lecun_normal" if method == "selu" else None,
+        rng=rng,
+    )
 
 
 def learning_rate(batch_size: int, base: float = 1e-3) -> float:
@@ -414,11 +397,7 @@ def accumulation_gap(batchnorm: bool, micro_batches: int = 4, batch_size: int = 
     """
     data = load_digits_splits(seed=shifted(0))
     X, y = data.X_train[:batch_size], data.y_train[:batch_size]
-    rng = rng_for(seed)
-    layers = [Linear(64, 32, rng=rng)]
-    if batchnorm:
-        layers.append(BatchNorm1d(32))
-    model = Sequential(*layers, ReLU(), Linear(32, 10, rng=rng))
+    model = mlp((64, 32, 10), norm="batch" if batchnorm else None, rng=rng_for(seed))
     loss_fn = CrossEntropyLoss()
 
     model.zero_grad()
@@ -443,6 +422,16 @@ def accumulation_gap(batchnorm: bool, micro_batches: int = 4, batch_size: int = 
 def _classes(X: np.ndarray, y: np.ndarray, classes: tuple[int, ...]):
     keep = np.isin(y, classes)
     return X[keep], y[keep] - min(classes)
+
+
+class _FreezeBatchNorm(Callback):
+    """Puts every BatchNorm in eval mode at the start of each epoch: it normalizes with its
+    running statistics and leaves them unchanged, while the rest of the model trains."""
+
+    def on_epoch_start(self, epoch, model):
+        for module in model.modules():
+            if is_batch_norm(module):
+                module.eval()
 
 
 @cached
@@ -492,18 +481,18 @@ def finetune_run(
             head_rng = rng_for(1000 + seed)
             tuned.layers[-1] = Linear(64, 5, rng=head_rng)
             optimizer = Adam(tuned.layers[-1].parameters(), lr=learning_rate(batch_size, 3e-3))
-            for _ in range(finetune_epochs):
-                tuned.train()
-                if variant == "frozen":
-                    for module in tuned.modules():
-                        if isinstance(module, BatchNorm1d):
-                            module.eval()
-                for batch in iterate_minibatches(len(X_new), batch_size, head_rng, drop_last=True):
-                    loss_fn(tuned(X_new[batch]), y_new[batch])
-                    optimizer.zero_grad()
-                    tuned.backward(loss_fn.backward())
-                    optimizer.step()
-            result[variant] = evaluate(tuned, loss_fn, X_test, y_test)[1]
+            history = fit(
+                tuned,
+                loss_fn,
+                optimizer,
+                (X_new, y_new, X_test, y_test),
+                finetune_epochs,
+                batch_size,
+                head_rng,
+                drop_last=True,
+                callbacks=[_FreezeBatchNorm()] if variant == "frozen" else [],
+            )
+            result[variant] = history.val_accuracy[-1]
     return result
 
 

@@ -19,27 +19,24 @@ Pages of the chapter and the experiments behind them:
 from __future__ import annotations
 
 import copy
-from itertools import pairwise
+import math
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from refimpl.cache import cached
-from refimpl.checks import NonFiniteError
 from refimpl.data import load_digits_splits
 from refimpl.nn import (
     BatchNorm1d,
     CrossEntropyLoss,
-    Linear,
     Module,
     ReLU,
     Sequential,
     Sigmoid,
 )
-from refimpl.nn import init as nn_init
 from refimpl.optim import SGD
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import Diverged, evaluate, iterate_minibatches, train_step
+from refimpl.train import Callback, fit, mlp
 
 __all__ = [
     "NoisyShift",
@@ -55,9 +52,6 @@ __all__ = [
     "train_classifier",
     "weight_scale_grid",
 ]
-
-ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
-
 
 # -- building blocks ------------------------------------------------------------------------------
 
@@ -131,7 +125,7 @@ def build_mlp(
     weight_std: float | str | None = None,
     noise_rng: np.random.Generator | None = None,
 ) -> Sequential:
-    r"""An MLP with a choice of where batch normalization goes.
+    r"""The chapter's MLPs: `refimpl.train.mlp` with a choice of where batch normalization goes.
 
     Parameters
     ----------
@@ -143,9 +137,9 @@ def build_mlp(
         ``"after"``: ``Linear → activation → BatchNorm1d``; ``"noisy"``: like ``"before"`` with
         a `NoisyShift` after each ``BatchNorm1d``; ``"none"``: ``Linear → activation``.
     rng : numpy.random.Generator
-        Source of the weights: each ``Linear`` draws from its own stream spawned from it
-        (``rng.spawn``), so two models built from generators with the same seed share the
-        weights of every layer they both have, whatever ``norm`` is.
+        Source of the weights (see `refimpl.train.mlp`: each ``Linear`` draws from its own
+        stream), so two models built from generators with the same seed share the weights of
+        every layer they both have, whatever ``norm`` is.
     weight_std : float or {"xavier", "he"}, optional
         Draw every weight from $\mathcal N(0, \text{std}^2)$ (biases 0); ``"xavier"`` uses
         $\text{std} = \sqrt{2 / (\text{fan\_in} + \text{fan\_out})}$, ``"he"``
@@ -159,33 +153,30 @@ def build_mlp(
     """
     if norm not in ("none", "before", "after", "noisy"):
         raise ValueError(f"norm must be 'none', 'before', 'after' or 'noisy', got {norm!r}")
-    Activation = ACTIVATIONS[activation]
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    # One stream per Linear and one for init_weights, spawned from rng's seed: a layer's weights
-    # do not depend on how many numbers the layers before it drew (with a bias or without), so
-    # models that differ only in ``norm`` start from the same weights.
-    *linear_rngs, init_rng = rng.spawn(len(sizes))
-    layers: list[Module] = []
-    *hidden, (last_in, last_out) = pairwise(sizes)
-    for (n_in, n_out), linear_rng in zip(hidden, linear_rngs, strict=False):
-        # a bias right before BN would get zero gradient, so it is left out
-        layers.append(Linear(n_in, n_out, bias=norm not in ("before", "noisy"), rng=linear_rng))
-        if norm in ("before", "noisy"):
-            layers.append(BatchNorm1d(n_out))
-        if norm == "noisy":
-            layers.append(NoisyShift(n_out, noise_rng))
-        layers.append(Activation())
-        if norm == "after":
-            layers.append(BatchNorm1d(n_out))
-    layers.append(Linear(last_in, last_out, rng=linear_rngs[-1]))
-    model = Sequential(*layers)
-    if weight_std == "xavier":
-        nn_init.init_weights(model, "xavier_normal", init_rng)
+    if weight_std is None:
+        init, init_std = None, None
+    elif weight_std == "xavier":
+        init, init_std = "xavier_normal", None
     elif weight_std == "he":
-        nn_init.init_weights(model, "kaiming_normal", init_rng)
-    elif weight_std is not None:
-        nn_init.init_weights(model, "normal", init_rng, std=float(weight_std))
+        init, init_std = "kaiming_normal", None
+    else:
+        init, init_std = "normal", float(weight_std)
+    model = mlp(
+        sizes,
+        activation,
+        norm=None if norm == "none" else "batch",
+        norm_position="after" if norm == "after" else "before",
+        init=init,
+        init_std=init_std,
+        rng=rng,
+    )
+    if norm == "noisy":  # a NoisyShift right after each BatchNorm
+        layers: list[Module] = []
+        for layer in model.layers:
+            layers.append(layer)
+            if isinstance(layer, BatchNorm1d):
+                layers.append(NoisyShift(layer.num_features, noise_rng))
+        model = Sequential(*layers)
     return model
 
 
@@ -218,39 +209,29 @@ def train_classifier(
         every minibatch loss, in training mode) and ``diverged`` (bool): whether a NaN or an
         infinity stopped the run.
     """
-    X_train, y_train, X_val, y_val = data
-    loss_fn = CrossEntropyLoss()
     optimizer = SGD(model.parameters(), lr=lr)
+    with np.errstate(all="ignore"):  # the sweeps diverge on purpose at large learning rates
+        history = fit(
+            model,
+            CrossEntropyLoss(),
+            optimizer,
+            data,
+            epochs,
+            batch_size,
+            rng,
+            drop_last=True,
+            stop_on_divergence=True,
+        )
+    # one entry per epoch, NaN from the diverging epoch on
     train_accuracy = np.full(epochs, np.nan)
     val_accuracy = np.full(epochs, np.nan)
-    batch_loss: list[float] = []
-    diverged = False
-    with np.errstate(all="ignore"):
-        for epoch in range(epochs):
-            try:
-                model.train()
-                for batch in iterate_minibatches(len(X_train), batch_size, rng, drop_last=True):
-                    batch_loss.append(
-                        train_step(model, loss_fn, optimizer, X_train[batch], y_train[batch])
-                    )
-                try:
-                    train_accuracy[epoch] = evaluate(model, loss_fn, X_train, y_train)[1]
-                    val_accuracy[epoch] = evaluate(model, loss_fn, X_val, y_val)[1]
-                except NonFiniteError as error:
-                    # the steps left finite weights whose forward pass overflows: diverged too
-                    # (the training data were checked by train_step, so this is not bad data)
-                    raise Diverged(str(error)) from error
-            except Diverged:
-                # a NaN or an infinity in a step: the run diverged (any other error propagates)
-                train_accuracy[epoch:] = np.nan
-                val_accuracy[epoch:] = np.nan
-                diverged = True
-                break
+    train_accuracy[: len(history.epoch)] = history.train_accuracy
+    val_accuracy[: len(history.epoch)] = history.val_accuracy
     return {
         "train_accuracy": train_accuracy,
         "val_accuracy": val_accuracy,
-        "batch_loss": np.array(batch_loss),
-        "diverged": diverged,
+        "batch_loss": np.array(history.batch_loss),
+        "diverged": history.diverged,
     }
 
 
@@ -359,6 +340,25 @@ def _activation_index(model: Sequential, which: int) -> int:
     return positions[which]
 
 
+class _PercentileRecorder(Callback):
+    """Before every ``every``-th step, the 15th, 50th and 85th percentiles of the input of the
+    model's last activation on the probe batch; stops training after step ``last_step``."""
+
+    def __init__(self, model: Sequential, X_probe: np.ndarray, every: int, last_step: int):
+        self.model, self.X_probe = model, X_probe
+        self.every, self.last_step = every, last_step
+        self.index = _activation_index(model, -1)
+        self.percentiles: list[np.ndarray] = []
+
+    def on_step_start(self, step, X, y):
+        if step % self.every == 0:
+            h = _layer_inputs(self.model, self.X_probe, self.index)
+            self.percentiles.append(np.percentile(h, [15, 50, 85], axis=0))
+
+    def on_step_end(self, step, loss):
+        return step == self.last_step
+
+
 @cached
 def preactivation_percentiles(
     seed: int = 0,
@@ -384,32 +384,27 @@ def preactivation_percentiles(
         step 0, divided by the unit's spread (85th − 15th percentile, averaged over the
         recorded steps), ``train_accuracy`` after training.
     """
-    X_train, y_train, X_probe, _ = _digits(seed, None, "standardize")
+    data = _digits(seed, None, "standardize")
+    X_train, X_probe = data[0], data[2]
+    # steps 0, 1, ..., steps: one more than ``steps`` updates, over as many epochs as that takes
+    epochs = math.ceil((steps + 1) / (len(X_train) // batch_size))
     results: dict = {}
     with threadpool_limits(1):
         for norm in ("none", "before"):
-            rng = rng_for(seed)
-            model = build_mlp(sizes, "sigmoid", norm, rng=rng)
-            index = _activation_index(model, len(sizes) - 3)
-            loss_fn = CrossEntropyLoss()
-            optimizer = SGD(model.parameters(), lr=lr)
-            shuffle = rng_for(seed + 1)
-            recorded, step = [], 0
-            batches = iter(())
-            while step <= steps:
-                if step % every == 0:
-                    h = _layer_inputs(model, X_probe, index)
-                    recorded.append(np.percentile(h, [15, 50, 85], axis=0))
-                batch = next(batches, None)
-                if batch is None:
-                    batches = iterate_minibatches(len(X_train), batch_size, shuffle, True)
-                    batch = next(batches)
-                loss = loss_fn(model(X_train[batch]), y_train[batch])
-                optimizer.zero_grad()
-                model.backward(loss_fn.backward())
-                optimizer.step()
-                del loss
-                step += 1
+            model = build_mlp(sizes, "sigmoid", norm, rng=rng_for(seed))
+            recorder = _PercentileRecorder(model, X_probe, every, last_step=steps)
+            history = fit(
+                model,
+                CrossEntropyLoss(),
+                SGD(model.parameters(), lr=lr),
+                data,
+                epochs,
+                batch_size,
+                rng_for(seed + 1),
+                drop_last=True,
+                callbacks=[recorder],
+            )
+            recorded = recorder.percentiles
             percentiles = np.array(recorded)
             # spread of a unit: its 85th − 15th percentile, averaged over the recorded steps
             spread = (percentiles[:, 2] - percentiles[:, 0]).mean(axis=0)
@@ -417,23 +412,39 @@ def preactivation_percentiles(
             results[norm] = {
                 "percentiles": percentiles,
                 "drift": drift,
-                "train_accuracy": evaluate(model, loss_fn, X_train, y_train)[1],
+                "train_accuracy": history.train_accuracy[-1],
             }
     results["step"] = np.arange(0, steps + 1, every)
     return results
 
 
-def _distribution_motion(model: Sequential, X_probe: np.ndarray, previous):
-    """Mean and std of every activation's input on the probe batch (training-mode forward)."""
+def _activation_input_moments(model: Sequential, X_probe: np.ndarray) -> np.ndarray:
+    """Mean and std of every activation's input on the probe batch (training-mode forward, on
+    the model itself: its BN running statistics and noise generators move on), shape
+    (activations, 2, units)."""
     stats = []
     h = X_probe
     for layer in model.layers:
         if isinstance(layer, ReLU | Sigmoid):
             stats.append(np.stack([h.mean(axis=0), h.std(axis=0)]))
         h = layer.forward(h)
-    stats = np.array(stats)
-    motion = None if previous is None else float(np.abs(stats - previous).mean())
-    return stats, motion
+    return np.array(stats)
+
+
+class _MotionRecorder(Callback):
+    """Before every step, how far the activations' input moments moved since the last step:
+    the mean absolute change of `_activation_input_moments` (none before the first step)."""
+
+    def __init__(self, model: Sequential, X_probe: np.ndarray):
+        self.model, self.X_probe = model, X_probe
+        self.previous: np.ndarray | None = None
+        self.motions: list[float] = []
+
+    def on_step_start(self, step, X, y):
+        stats = _activation_input_moments(self.model, self.X_probe)
+        if self.previous is not None:
+            self.motions.append(float(np.abs(stats - self.previous).mean()))
+        self.previous = stats
 
 
 @cached
@@ -480,20 +491,21 @@ def noisy_batchnorm(
                         layer.shift, layer.max_scale = shift, max_scale
                 # how far the activations' input distributions move per step, first epoch
                 motion_model = copy.deepcopy(model)
-                loss_fn = CrossEntropyLoss()
+                motion = _MotionRecorder(motion_model, X_probe)
                 optimizer = SGD(motion_model.parameters(), lr=lr)
-                shuffle = rng_for(seed + 1)
-                previous, motions = None, []
-                for batch in iterate_minibatches(len(data[0]), batch_size, shuffle, True):
-                    previous, motion = _distribution_motion(motion_model, X_probe, previous)
-                    if motion is not None:
-                        motions.append(motion)
-                    loss_fn(motion_model(data[0][batch]), data[1][batch])
-                    optimizer.zero_grad()
-                    motion_model.backward(loss_fn.backward())
-                    optimizer.step()
+                fit(
+                    motion_model,
+                    CrossEntropyLoss(),
+                    optimizer,
+                    data,
+                    1,
+                    batch_size,
+                    rng_for(seed + 1),
+                    drop_last=True,
+                    callbacks=[motion],
+                )
                 run = train_classifier(model, data, lr, epochs, batch_size, rng_for(seed + 1))
-                run["motion"] = float(np.mean(motions))
+                run["motion"] = float(np.mean(motion.motions))
                 runs.append(run)
             results[norm] = {
                 key: np.array([run[key] for run in runs])
@@ -537,43 +549,55 @@ def _smoothness_run(
     multipliers: tuple[float, ...],
 ) -> dict:
     """One training run of `loss_smoothness`, measuring along the gradient every few steps."""
-    X_train, y_train, _, _ = _digits(seed, None, "standardize")
+    data = _digits(seed, None, "standardize")
     model = build_mlp(sizes, "relu", norm, rng=rng_for(seed), weight_std=weight_init)
-    loss_fn = CrossEntropyLoss()
+    probe = _SmoothnessProbe(model, lr, every, multipliers)
     optimizer = SGD(model.parameters(), lr=lr)
-    shuffle = rng_for(seed + 1)
-    measured: dict[str, list] = {
-        "loss_range": [],
-        "gradient_change": [],
-        "beta_smoothness": [],
-        "gradient_norm": [],
-    }
-    step = 0
-    for _ in range(epochs):
-        for batch in iterate_minibatches(len(X_train), batch_size, shuffle, True):
-            X, y = X_train[batch], y_train[batch]
-            if step % every == 0:
-                loss0, g = _loss_and_gradient(model, X, y)
-                losses, changes, betas = [loss0], [], []
-                for c in multipliers:
-                    eta = c * lr
-                    loss, g_eta = _loss_and_gradient(_moved(model, g, eta), X, y)
-                    # ‖∇L(θ − ηg) − ∇L(θ)‖
-                    change = np.linalg.norm(g_eta - g)
-                    losses.append(loss)
-                    changes.append(change)
-                    # ‖∇L(θ − ηg) − ∇L(θ)‖ / ‖ηg‖
-                    betas.append(change / (eta * np.linalg.norm(g)))
-                measured["loss_range"].append(max(losses) - min(losses))
-                measured["gradient_change"].append(max(changes))
-                measured["beta_smoothness"].append(max(betas))
-                measured["gradient_norm"].append(np.linalg.norm(g))
-            loss_fn(model(X), y)
-            optimizer.zero_grad()
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            step += 1
-    return {key: np.array(value) for key, value in measured.items()}
+    fit(
+        model,
+        CrossEntropyLoss(),
+        optimizer,
+        data,
+        epochs,
+        batch_size,
+        rng_for(seed + 1),
+        drop_last=True,
+        callbacks=[probe],
+    )
+    return {key: np.array(value) for key, value in probe.measured.items()}
+
+
+class _SmoothnessProbe(Callback):
+    """Every ``every`` steps, before the step: how the loss and the gradient change along the
+    gradient on the step's minibatch, for step sizes ``c * lr`` (see `loss_smoothness`)."""
+
+    def __init__(self, model: Sequential, lr: float, every: int, multipliers: tuple[float, ...]):
+        self.model, self.lr, self.every, self.multipliers = model, lr, every, multipliers
+        self.measured: dict[str, list] = {
+            "loss_range": [],
+            "gradient_change": [],
+            "beta_smoothness": [],
+            "gradient_norm": [],
+        }
+
+    def on_step_start(self, step, X, y):
+        if step % self.every != 0:
+            return
+        loss0, g = _loss_and_gradient(self.model, X, y)
+        losses, changes, betas = [loss0], [], []
+        for c in self.multipliers:
+            eta = c * self.lr
+            loss, g_eta = _loss_and_gradient(_moved(self.model, g, eta), X, y)
+            # ‖∇L(θ − ηg) − ∇L(θ)‖
+            change = np.linalg.norm(g_eta - g)
+            losses.append(loss)
+            changes.append(change)
+            # ‖∇L(θ − ηg) − ∇L(θ)‖ / ‖ηg‖
+            betas.append(change / (eta * np.linalg.norm(g)))
+        self.measured["loss_range"].append(max(losses) - min(losses))
+        self.measured["gradient_change"].append(max(changes))
+        self.measured["beta_smoothness"].append(max(betas))
+        self.measured["gradient_norm"].append(np.linalg.norm(g))
 
 
 @cached

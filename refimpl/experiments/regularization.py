@@ -21,8 +21,6 @@ Pages of the chapter and the experiments behind them:
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -36,13 +34,11 @@ from refimpl.nn import (
     Linear,
     Module,
     Parameter,
-    ReLU,
     Sequential,
 )
-from refimpl.nn import init as nn_init
 from refimpl.optim import SGD, Adam, AdamW, split_decay_groups
 from refimpl.seeds import rng_for, shifted
-from refimpl.train import fit, iterate_minibatches, mlp, recalibrate_batch_norm
+from refimpl.train import Callback, fit, mlp, recalibrate_batch_norm
 
 __all__ = [
     "BATCH_SIZE",
@@ -100,9 +96,8 @@ def build_model(
     without regularization start from the same point; the dropout masks come from the same
     generator afterwards.
     """
-    rng = rng_for(seed)
-    model = mlp(sizes, batchnorm=batchnorm, dropout=dropout, rng=rng)
-    return nn_init.init_weights(model, "he_normal", rng)
+    norm = "batch" if batchnorm else None
+    return mlp(sizes, norm=norm, dropout=dropout, init="he_normal", rng=rng_for(seed))
 
 
 def weight_norm(model: Module) -> float:
@@ -118,6 +113,17 @@ def _shuffle_rng(seed: int) -> np.random.Generator:
 
 
 # -- overfitting, weight decay and dropout on 300 images ---------------------------------------
+
+
+class _WeightNormRecorder(Callback):
+    """`weight_norm` of the model before training and after every epoch."""
+
+    def __init__(self, model: Module):
+        self.model = model
+        self.norms = [weight_norm(model)]
+
+    def on_epoch_end(self, epoch, history):
+        self.norms.append(weight_norm(self.model))
 
 
 @cached
@@ -160,11 +166,7 @@ def train_mlp(
     data = digits(n_train)
     model = build_model(seed, dropout=dropout)
     optimizer = SGD(split_decay_groups(model, weight_decay), lr=lr)
-    norms = [weight_norm(model)]
-
-    def record_norm(epoch, history):
-        norms.append(weight_norm(model))
-
+    norms = _WeightNormRecorder(model)
     with threadpool_limits(1):
         history = fit(
             model,
@@ -174,7 +176,7 @@ def train_mlp(
             epochs=epochs,
             batch_size=batch_size,
             rng=_shuffle_rng(seed),
-            callback=record_norm,
+            callbacks=[norms],
         )
         model.eval()
         probabilities = softmax(model(data.X_test))
@@ -183,7 +185,7 @@ def train_mlp(
         "test_accuracy": np.array(history.val_accuracy),
         "train_loss": np.array(history.train_loss),
         "test_loss": np.array(history.val_loss),
-        "weight_norm": np.array(norms),
+        "weight_norm": np.array(norms.norms),
         "test_probabilities": probabilities,
         "state": [p.data.copy() for p in model.parameters()],
     }
@@ -312,6 +314,37 @@ BN_SIZES = (64, 100, 100, 100, 10)
 """The MLP of the weight-decay-with-BatchNorm experiments: three ``Linear → BN → ReLU`` blocks."""
 
 
+class _ScaleInvariantRecorder(Callback):
+    r"""Records the norms of the weights in front of a BatchNorm and their learning rate before
+    training and after every step, and the loss of every step. With ``as_schedule``, it sets
+    the learning rate of the first parameter group before every step to the schedule
+    $\eta_t = \eta (1 - \eta\lambda)^{-(2t+1)}$ that stands in for the decay."""
+
+    def __init__(self, optimizer, weights, lr: float, weight_decay: float, as_schedule: bool):
+        self.optimizer, self.weights = optimizer, weights
+        self.lr, self.weight_decay, self.as_schedule = lr, weight_decay, as_schedule
+        self.norms: list[list[float]] = []
+        self.row_norms_squared: list[list[np.ndarray]] = []
+        self.rates: list[float] = []
+        self.losses: list[float] = []
+        self._record()
+
+    def _record(self):
+        self.norms.append([float(np.linalg.norm(w.data)) for w in self.weights])
+        self.row_norms_squared.append([np.sum(w.data**2, axis=1) for w in self.weights])
+        self.rates.append(self.optimizer.param_groups[0]["lr"])
+
+    def on_step_start(self, step, X, y):
+        if self.as_schedule:
+            # η_t = η (1 − ηλ)^(−(2t+1))
+            decay = 1 - self.lr * self.weight_decay
+            self.optimizer.param_groups[0]["lr"] = self.lr * decay ** -(2 * step + 1)
+
+    def on_step_end(self, step, loss):
+        self.losses.append(loss)
+        self._record()
+
+
 @cached
 def bn_weight_norm(
     seed: int,
@@ -372,38 +405,30 @@ def bn_weight_norm(
     others = [p for p in model.parameters() if all(p is not w for w in scale_invariant)]
     decay = 0.0 if as_schedule else weight_decay
     optimizer = SGD([{"params": scale_invariant, "weight_decay": decay}, {"params": others}], lr=lr)
-    loss_fn = CrossEntropyLoss()
-    rng = _shuffle_rng(seed)
-    norms = [[float(np.linalg.norm(w.data)) for w in scale_invariant]]
-    row_norms_squared = [[np.sum(w.data**2, axis=1) for w in scale_invariant]]
-    rates, losses = [lr], []
+    recorder = _ScaleInvariantRecorder(optimizer, scale_invariant, lr, weight_decay, as_schedule)
     with threadpool_limits(1):
-        for _ in range(epochs):
-            model.train()
-            for batch in iterate_minibatches(len(data.X_train), BATCH_SIZE, rng):
-                if as_schedule:
-                    # η_t = η (1 − ηλ)^(−(2t+1))
-                    t = len(losses)
-                    optimizer.param_groups[0]["lr"] = lr * (1 - lr * weight_decay) ** -(2 * t + 1)
-                losses.append(loss_fn(model(data.X_train[batch]), data.y_train[batch]))
-                optimizer.zero_grad()
-                model.backward(loss_fn.backward())
-                optimizer.step()
-                norms.append([float(np.linalg.norm(w.data)) for w in scale_invariant])
-                row_norms_squared.append([np.sum(w.data**2, axis=1) for w in scale_invariant])
-                rates.append(optimizer.param_groups[0]["lr"])
+        fit(
+            model,
+            CrossEntropyLoss(),
+            optimizer,
+            (data.X_train, data.y_train, data.X_test, data.y_test),
+            epochs=epochs,
+            batch_size=BATCH_SIZE,
+            rng=_shuffle_rng(seed),
+            callbacks=[recorder],
+        )
         model.eval()
         accuracy = float(np.mean(model(data.X_test).argmax(axis=1) == data.y_test))
         model.train()
         train_mode_logits = model(data.X_test)
-    norm = np.array(norms).T
-    row_norm_squared = np.array(row_norms_squared).transpose(1, 0, 2)  # (L, T + 1, C)
+    norm = np.array(recorder.norms).T
+    row_norm_squared = np.array(recorder.row_norms_squared).transpose(1, 0, 2)  # (L, T + 1, C)
     return {
         "step": np.arange(norm.shape[1]),
         "norm": norm,
         # η_eff = η_t / ‖w_c‖², averaged over the output channels c (the rows of W)
-        "effective_lr": (np.array(rates)[:, None] / row_norm_squared).mean(axis=2),
-        "batch_loss": np.array(losses),
+        "effective_lr": (np.array(recorder.rates)[:, None] / row_norm_squared).mean(axis=2),
+        "batch_loss": np.array(recorder.losses),
         "train_mode_logits": train_mode_logits,
         "test_accuracy": accuracy,
         "lr": lr,
@@ -470,15 +495,12 @@ def mc_dropout(
 
 def _variance_shift_model(seed: int, placement: str, dropout: float, sizes: tuple) -> Sequential:
     """Linear → BN → ReLU blocks with dropout after every block or only after the last one."""
-    rng = rng_for(seed)
-    modules: list[Module] = []
-    hidden = list(pairwise(sizes[:-1]))
-    for index, (n_in, n_out) in enumerate(hidden):
-        modules += [Linear(n_in, n_out, rng=rng), BatchNorm1d(n_out), ReLU()]
-        if placement == "before" or index == len(hidden) - 1:
-            modules.append(Dropout(dropout, rng=rng))
-    modules.append(Linear(sizes[-2], sizes[-1], rng=rng))
-    return nn_init.init_weights(Sequential(*modules), "he_normal", rng)
+    blocks = len(sizes) - 2
+    if placement == "before":
+        drop_probabilities = [dropout] * blocks
+    else:
+        drop_probabilities = [0.0] * (blocks - 1) + [dropout]
+    return mlp(sizes, norm="batch", dropout=drop_probabilities, init="he_normal", rng=rng_for(seed))
 
 
 def _shift_and_accuracy(model: Sequential, data: DigitsSplits) -> tuple[np.ndarray, float]:

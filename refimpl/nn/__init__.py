@@ -28,6 +28,7 @@ from refimpl.nn.normalization import (
     MeanOnlyBatchNorm,
     SyncBatchNorm,
     WeightNormLinear,
+    is_batch_norm,
 )
 
 __all__ = [
@@ -53,4 +54,5 @@ __all__ = [
     "SyncBatchNorm",
     "Tanh",
     "WeightNormLinear",
+    "is_batch_norm",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "MeanOnlyBatchNorm",
     "SyncBatchNorm",
     "WeightNormLinear",
+    "is_batch_norm",
 ]
 
 
@@ -157,6 +158,12 @@ class _BatchNorm(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+def is_batch_norm(module: Module) -> bool:
+    """Whether ``module`` is a batch normalization with running statistics: `BatchNorm1d`,
+    `BatchNorm2d`, `BatchNorm3d` or `SyncBatchNorm` (not `MeanOnlyBatchNorm`)."""
+    return isinstance(module, _BatchNorm)
 
 
 class BatchNorm1d(_BatchNorm):

@@ -48,7 +48,7 @@ def test_gradient_descent_needs_far_fewer_steps_after_standardizing_and_whitenin
     raw, standardized, whitened = (result[k] for k in ("raw", "standardized", "whitened"))
     # "cuts the number of steps to below a hundredth", "whitening needs a single step"
     assert raw["steps"] > 100 * standardized["steps"]
-    # the figure's alt text: "thousands of steps" against "about ten"
+    # the figure's caption: "thousands of steps" against "about ten"
     assert raw["steps"] >= 1000 and 5 <= standardized["steps"] <= 20
     assert whitened["steps"] == 1
     assert raw["condition_number"] > 100 * standardized["condition_number"]
@@ -199,7 +199,7 @@ def test_relu_activation_histograms():
 
 
 def test_weight_scale_grid():
-    """Page "initialization", the 16-scale grid (one seed, as the page says) and its alt text:
+    """Page "initialization", the 16-scale grid (one seed, as the page says) and its caption:
     without BN only a narrow range learns; with BN most scales learn, the largest are slow and
     the smallest fails."""
     result = experiments.weight_scale_grid()
@@ -213,10 +213,10 @@ def test_weight_scale_grid():
     # and 7000), small ones stay at chance
     assert (final_none[:2] < 0.2).all() and none["diverged"][:2].any()
     assert (final_none > 0.8).sum() <= 3
-    # the figure's alt text: "without BN only std 0.29 and 0.16 learn"
+    # the figure's caption: "without BN only std 0.29 and 0.16 learn"
     learned = [round(float(s), 2) for s in scales[final_none > 0.5]]
     assert learned == [0.29, 0.16], learned
-    # the alt text: "0.086 barely learns and smaller ones stay near 0.1"
+    # the caption: "0.086 barely learns and smaller ones stay near 0.1"
     assert (final_none[(scales < 0.1) & (scales > 0.05)] < 0.5).all()
     assert (final_none[scales < 0.05] < 0.2).all()
     # with BN: higher at most scales, never diverges

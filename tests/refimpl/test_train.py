@@ -21,6 +21,11 @@ def cross_entropy():
     return CrossEntropyLoss()
 
 
+def fit_sgd(model, data, **kwargs):
+    """`fit` with cross-entropy and plain SGD at learning rate 0.1, as most tests here train."""
+    return fit(model, cross_entropy(), SGD(model.parameters(), lr=0.1), data, **kwargs)
+
+
 # -- minibatches ------------------------------------------------------------------------------
 
 
@@ -50,6 +55,12 @@ def test_minibatches_are_seeded():
         np.testing.assert_array_equal(x, y)
 
 
+def test_minibatches_in_order_without_a_generator():
+    batches = list(iterate_minibatches(10, 4, None))
+    assert [batch.tolist() for batch in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert len(list(iterate_minibatches(10, 4, None, drop_last=True))) == 2
+
+
 def test_minibatch_errors():
     with pytest.raises(TypeError, match="Generator"):
         next(iterate_minibatches(10, 4, rng=0))
@@ -61,7 +72,7 @@ def test_minibatch_errors():
 
 
 def test_mlp_structure():
-    model = mlp((64, 32, 16, 10), batchnorm=True, dropout=0.5, rng=np.random.default_rng(0))
+    model = mlp((64, 32, 16, 10), norm="batch", dropout=0.5, rng=np.random.default_rng(0))
     names = [type(layer).__name__ for layer in model.layers]
     assert names == [
         *["Linear", "BatchNorm1d", "ReLU", "Dropout"],
@@ -84,11 +95,82 @@ def test_mlp_is_seeded():
         np.testing.assert_array_equal(p.data, q.data)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "block"),
+    [
+        ({"norm": "batch"}, ["Linear", "BatchNorm1d", "ReLU"]),
+        ({"norm": "batch", "norm_position": "after"}, ["Linear", "ReLU", "BatchNorm1d"]),
+        ({"norm": "layer"}, ["Linear", "LayerNorm", "ReLU"]),
+        ({"norm": "group", "groups": 4}, ["Linear", "GroupNorm", "ReLU"]),
+        ({"norm": "weight"}, ["WeightNormLinear", "MeanOnlyBatchNorm", "ReLU"]),
+        ({"activation": "selu", "init": "lecun_normal"}, ["Linear", "SELU"]),
+    ],
+)
+def test_mlp_variants(kwargs, block):
+    """Every chapter builds its networks with `mlp`: each normalization and placement."""
+    model = mlp((64, 32, 32, 10), rng=np.random.default_rng(0), **kwargs)
+    assert [type(layer).__name__ for layer in model.layers] == [*block, *block, "Linear"]
+    if kwargs.get("norm") == "group":
+        assert model[1].num_groups == 4
+    out = model(np.random.default_rng(1).normal(size=(8, 64)))
+    assert out.shape == (8, 10) and np.isfinite(out).all()
+
+
+def test_mlp_layers_draw_from_their_own_streams():
+    """A layer's weights do not depend on what the layers before it drew: the same seed gives
+    the same weights with or without biases and normalization layers."""
+    plain = mlp((64, 32, 32, 10), rng=np.random.default_rng(5))
+    no_bias = mlp((64, 32, 32, 10), norm="batch", bias=False, rng=np.random.default_rng(5))
+    assert no_bias[0].bias is None and plain[0].bias is not None
+    pairs = zip([plain[0], plain[2], plain[4]], [no_bias[0], no_bias[3], no_bias[6]], strict=True)
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    other_seed = mlp((64, 32, 32, 10), rng=np.random.default_rng(6))
+    assert not np.array_equal(plain[2].weight.data, other_seed[2].weight.data)
+
+
+def test_mlp_leaves_out_the_bias_only_right_before_a_batch_norm():
+    rng = np.random.default_rng(0)
+    assert mlp((4, 3, 2), norm="batch", rng=rng)[0].bias is None
+    assert mlp((4, 3, 2), norm="weight", rng=rng)[0].bias is None
+    assert mlp((4, 3, 2), norm="batch", norm_position="after", rng=rng)[0].bias is not None
+    assert mlp((4, 3, 2), norm="layer", rng=rng)[0].bias is not None
+    assert mlp((4, 3, 2), rng=rng)[0].bias is not None
+    assert mlp((4, 3, 2), norm="batch", bias=True, rng=rng)[0].bias is not None
+    assert mlp((4, 3, 2), norm="batch", rng=rng)[-1].bias is not None  # the output layer
+
+
+def test_mlp_init_and_per_layer_dropout():
+    model = mlp((64, 100, 100, 10), init="normal", init_std=0.01, rng=np.random.default_rng(0))
+    weights = np.concatenate([model[k].weight.data.ravel() for k in (0, 2, 4)])
+    assert abs(weights.std() - 0.01) < 1e-3 and not np.any(model[0].bias.data)
+    he = mlp((64, 100, 10), init="he_normal", rng=np.random.default_rng(0))
+    assert abs(he[0].weight.data.std() - np.sqrt(2 / 64)) < 0.01
+    last_only = mlp((64, 32, 32, 10), dropout=[0.0, 0.3], rng=np.random.default_rng(0))
+    names = [type(layer).__name__ for layer in last_only.layers]
+    assert names == ["Linear", "ReLU", "Linear", "ReLU", "Dropout", "Linear"]
+    assert last_only[4].p == 0.3
+
+
+def test_mlp_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="norm must be"):
+        mlp((4, 3, 2), norm="instance", rng=rng)
+    with pytest.raises(ValueError, match="norm_position"):
+        mlp((4, 3, 2), norm="batch", norm_position="inside", rng=rng)
+    with pytest.raises(ValueError, match="one value per hidden layer"):
+        mlp((4, 3, 3, 2), dropout=[0.1], rng=rng)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        mlp((4, 3, 2), dropout=1.0, rng=rng)
+    with pytest.raises(TypeError, match="Generator"):
+        mlp((4, 3, 2), rng=0)
+
+
 # -- evaluate, predict, fit -------------------------------------------------------------------
 
 
 def test_evaluate_and_predict_use_eval_mode_and_restore_it(digits):
-    model = mlp((64, 32, 10), batchnorm=True, dropout=0.5, rng=np.random.default_rng(0))
+    model = mlp((64, 32, 10), norm="batch", dropout=0.5, rng=np.random.default_rng(0))
     X = digits.X_val
     model.train()
     first = evaluate(model, cross_entropy(), X, digits.y_val)
@@ -105,7 +187,7 @@ def test_evaluate_and_predict_use_eval_mode_and_restore_it(digits):
 
 def train_once(digits, seed, **kwargs):
     rng = np.random.default_rng(seed)
-    model = mlp((64, 32, 10), batchnorm=True, dropout=0.1, rng=rng)
+    model = mlp((64, 32, 10), norm="batch", dropout=0.1, rng=rng)
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     history = fit(model, cross_entropy(), optimizer, digits, epochs=3, batch_size=32, rng=rng)
     return model, history
@@ -169,37 +251,186 @@ def test_early_stopping_stops_after_patience(digits):
     assert all(loss >= best for loss in history.val_loss[history.best_epoch :])
 
 
-def test_callback_can_stop_training(digits):
-    seen = []
+def test_callbacks_see_every_step_and_epoch_and_can_stop(digits):
+    """The hooks run in the documented order; ``step`` counts the run's minibatches from 0;
+    True from ``on_epoch_end`` stops after that epoch."""
+    from refimpl.train import Callback
 
-    def callback(epoch, history):
-        seen.append((epoch, history.val_accuracy[-1]))
-        return epoch == 2
+    class Log(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_epoch_start(self, epoch, model):
+            self.events.append(("epoch start", epoch, model.training))
+
+        def on_step_start(self, step, X, y):
+            self.events.append(("step start", step, X.shape, y.shape))
+
+        def on_step_end(self, step, loss):
+            self.events.append(("step end", step, loss))
+
+        def on_epoch_end(self, epoch, history):
+            self.events.append(("epoch end", epoch, history.val_accuracy[-1]))
+            return epoch == 2
+
+    log = Log()
+    rng = np.random.default_rng(0)
+    model = mlp((64, 16, 10), rng=rng)
+    X, y = digits.X_train[:100], digits.y_train[:100]
+    history = fit_sgd(
+        model,
+        (X, y, X, y),
+        epochs=10,
+        batch_size=40,
+        rng=rng,
+        drop_last=True,
+        callbacks=[log, Log()],
+    )
+    assert history.epoch == [1, 2] and not history.stopped_early
+    kinds = [event[0] for event in log.events]
+    one_epoch = ["epoch start"] + ["step start", "step end"] * 2 + ["epoch end"]
+    assert kinds == one_epoch * 2
+    steps = [event[1] for event in log.events if event[0] == "step end"]
+    assert steps == [0, 1, 2, 3]
+    assert all(event[2] is True for event in log.events if event[0] == "epoch start")
+    assert all(event[2:] == ((40, 64), (40,)) for event in log.events if event[0] == "step start")
+    losses = [event[2] for event in log.events if event[0] == "step end"]
+    assert losses == history.batch_loss
+    ends = [event[2] for event in log.events if event[0] == "epoch end"]
+    assert ends == history.val_accuracy
+
+
+def test_a_step_callback_stops_after_that_step_and_the_epoch_is_measured(digits):
+    from refimpl.train import Callback
+
+    class StopAt(Callback):
+        def on_step_end(self, step, loss):
+            return step == 4  # the fifth step: the second of epoch 2 (3 steps an epoch)
 
     rng = np.random.default_rng(0)
     model = mlp((64, 16, 10), rng=rng)
-    history = fit(
+    X, y = digits.X_train[:90], digits.y_train[:90]
+    history = fit_sgd(
         model,
-        cross_entropy(),
-        SGD(model.parameters(), lr=0.1),
-        digits,
+        (X, y, X, y),
         epochs=10,
-        batch_size=64,
+        batch_size=30,
         rng=rng,
-        callback=callback,
+        callbacks=[StopAt()],
     )
-    assert [epoch for epoch, _ in seen] == [1, 2]
+    assert len(history.batch_loss) == 5
     assert history.epoch == [1, 2]
-    assert not history.stopped_early
+    assert history.train_accuracy[-1] == evaluate(model, cross_entropy(), X, y)[1]
+
+
+def test_on_epoch_start_can_freeze_batch_norm(digits):
+    """A layer put in eval mode by ``on_epoch_start`` stays so for the whole epoch: a frozen
+    BatchNorm's running statistics do not move, and it is frozen again after the measurements
+    (which put the model back in training mode)."""
+    from refimpl.nn import is_batch_norm
+    from refimpl.train import Callback
+
+    class Freeze(Callback):
+        def on_epoch_start(self, epoch, model):
+            for module in model.modules():
+                if is_batch_norm(module):
+                    module.eval()
+
+    model = mlp((64, 16, 10), norm="batch", rng=np.random.default_rng(0))
+    bn = model[1]
+    bn.running_mean[...] = 0.5
+    X, y = digits.X_train[:90], digits.y_train[:90]
+    fit_sgd(
+        model,
+        (X, y, X, y),
+        epochs=3,
+        batch_size=30,
+        rng=np.random.default_rng(1),
+        callbacks=[Freeze()],
+    )
+    np.testing.assert_array_equal(bn.running_mean, 0.5)
+    assert bn.num_batches_tracked == 0
+
+    unfrozen = mlp((64, 16, 10), norm="batch", rng=np.random.default_rng(0))
+    fit_sgd(
+        unfrozen,
+        (X, y, X, y),
+        epochs=3,
+        batch_size=30,
+        rng=np.random.default_rng(1),
+    )
+    assert unfrozen[1].num_batches_tracked == 9
+
+
+def test_fit_stops_on_divergence_when_asked_and_raises_otherwise(digits):
+    from refimpl.train import Diverged
+
+    X, y = digits.X_train[:100], digits.y_train[:100]
+    data = (1e6 * X, y, X, y)
+
+    def run(**kwargs):
+        model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+        optimizer = SGD(model.parameters(), lr=1e308)  # the first step overflows a weight
+        with np.errstate(all="ignore"):
+            return fit(
+                model,
+                cross_entropy(),
+                optimizer,
+                data,
+                epochs=3,
+                batch_size=25,
+                rng=np.random.default_rng(1),
+                **kwargs,
+            )
+
+    with pytest.raises(Diverged):
+        run()
+    history = run(stop_on_divergence=True)
+    assert history.diverged
+    assert history.epoch == []  # it diverged in the first epoch: no epoch was measured
+    assert len(history.batch_loss) == 0  # the loss of the diverging step is not kept
+
+
+def test_weights_that_overflow_on_the_data_are_a_divergence_but_bad_data_is_not(digits):
+    """After the steps, a forward pass on the training or validation set that overflows means
+    the weights blew up: `Diverged`. A NaN in the validation data is an error of its own."""
+    from refimpl.checks import NonFiniteError
+    from refimpl.train import Callback, Diverged
+
+    class BlowUp(Callback):
+        def on_step_end(self, step, loss):
+            model[0].weight.data *= 1e200  # finite, but the forward pass overflows
+
+    X, y = digits.X_train[:60], digits.y_train[:60]
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    with pytest.raises(Diverged, match="overflows"), np.errstate(all="ignore"):
+        fit_sgd(
+            model,
+            (X, y, 1e200 * X, y),
+            epochs=1,
+            batch_size=60,
+            rng=np.random.default_rng(1),
+            callbacks=[BlowUp()],
+        )
+    bad = X.copy()
+    bad[3, 5] = np.inf
+    model = mlp((64, 32, 10), rng=np.random.default_rng(0))
+    with pytest.raises(NonFiniteError, match="validation inputs") as caught:
+        fit_sgd(
+            model,
+            (X, y, bad, y),
+            epochs=1,
+            batch_size=60,
+            rng=np.random.default_rng(1),
+        )
+    assert not isinstance(caught.value, Diverged)
 
 
 def test_fit_rejects_bad_patience(digits):
     model = mlp((64, 10), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="early_stopping_patience"):
-        fit(
+        fit_sgd(
             model,
-            cross_entropy(),
-            SGD(model.parameters(), lr=0.1),
             digits,
             epochs=1,
             batch_size=32,
@@ -293,7 +524,7 @@ def test_recalibration_averages_the_batch_statistics_with_dropout_off(digits, sh
     of the unbiased batch variances; the momentum is restored and the model is in eval mode."""
     from refimpl.train import recalibrate_batch_norm
 
-    model = mlp((64, 32, 16, 10), batchnorm=True, dropout=0.5, rng=np.random.default_rng(0))
+    model = mlp((64, 32, 16, 10), norm="batch", dropout=0.5, rng=np.random.default_rng(0))
     first, second = model[1], model[5]
     first.running_mean[...] = 7.0  # whatever was there before is forgotten
     X = digits.X_train[:60]
@@ -303,11 +534,53 @@ def test_recalibration_averages_the_batch_statistics_with_dropout_off(digits, sh
     order = np.random.default_rng(1).permutation(60) if shuffled else np.arange(60)
     batches = [order[i : i + 16] for i in (0, 16, 32)]  # 60 = 3 × 16 + 12: the last is dropped
     # the inputs of both BNs, typed out (γ = 1, β = 0 at the start; no dropout mask)
-    h1 = [X[b] @ model[0].weight.data.T + model[0].bias.data for b in batches]
+    h1 = [X[b] @ model[0].weight.data.T for b in batches]  # no bias in front of a BN
     z = [np.maximum((h - h.mean(0)) / np.sqrt(h.var(0) + first.eps), 0) for h in h1]
-    h2 = [a @ model[4].weight.data.T + model[4].bias.data for a in z]
+    h2 = [a @ model[4].weight.data.T for a in z]
     np.testing.assert_allclose(first.running_mean, np.mean([h.mean(axis=0) for h in h1], axis=0))
     np.testing.assert_allclose(first.running_var, np.mean([h.var(0, ddof=1) for h in h1], axis=0))
     np.testing.assert_allclose(second.running_mean, np.mean([h.mean(axis=0) for h in h2], axis=0))
     assert first.momentum == second.momentum == 0.1
     assert not any(m.training for m in model.modules())
+
+
+# -- one harness ------------------------------------------------------------------------------
+
+
+def _calls_by_function(path) -> dict[str, set[str]]:
+    """The names called in each top-level function or method of a module's source."""
+    import ast
+
+    calls: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call):
+                    function = call.func
+                    name = function.attr if isinstance(function, ast.Attribute) else None
+                    name = function.id if isinstance(function, ast.Name) else name
+                    calls.setdefault(node.name, set()).add(name)
+    return calls
+
+
+def test_every_chapter_builds_with_mlp_and_trains_with_fit():
+    """The chapters' experiments build their networks with `refimpl.train.mlp` and train them
+    with `refimpl.train.fit`: no experiment has its own optimizer loop or its own stack of
+    layers. The exceptions are listed with their reason."""
+    from pathlib import Path
+
+    import refimpl.experiments
+
+    allowed = {
+        ("step", "adam_l2_vs_adamw"),  # the optimizers on a synthetic gradient, no network
+        ("Linear", "batch_statistics_noise"),  # one layer's outputs, nothing is trained
+        ("Linear", "finetune_run"),  # the new head of a pretrained model
+        ("Sequential", "build_mlp"),  # a NoisyShift inserted after each BN of an mlp
+    }
+    found = set()
+    for path in Path(refimpl.experiments.__file__).parent.glob("*.py"):
+        for function, names in _calls_by_function(path).items():
+            for name in names & {"step", "iterate_minibatches", "Linear", "Sequential"}:
+                found.add((name, function))
+    assert found - allowed == set()
+    assert ("step", "adam_l2_vs_adamw") in found  # the check sees calls at all
