@@ -6,6 +6,8 @@
   ``refimpl.plotting.show`` prints a figure into the page instead of opening a window.
 - What library code prints while an executed block runs (the verdict of
   ``refimpl.exercises.check``) lands on the page, as in a notebook (`capture_library_output`).
+- A block's output is kept between builds, and a rebuild runs only the blocks whose code, or
+  whose library, changed (tools/block_cache.py); a timing measured during the build always runs.
 - The glossary page is generated from docs/glossary.yml, and the first use of each term on
   every other page links to it (tools/glossary.py).
 - Every chapter page is also written as a Jupyter notebook beside the page, and the page links
@@ -13,6 +15,9 @@
 - Chapter pages end with the refimpl objects they use, linked to the API reference; API pages
   list the pages that use each object (tools/api_links.py).
 - Figures are SVG files written next to their page (`write_figure_files`).
+- The search plugin's parse of a page is kept between builds while the page's HTML is the same
+  (tools/search_cache.py), and so are the API pages' formatted signatures
+  (`format_signatures_once`).
 - Korean pages get the interface strings that mkdocs.yml gives in English in Korean (`UI_KO`).
 - Pages carry no ``<link rel="alternate">`` tags, which would make Material fetch a missing
   ``sitemap.xml`` next to every page (see `on_post_page`).
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import re
@@ -36,10 +42,12 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).parent))
 import api_links
 import api_source
+import block_cache
 import build_progress
 import glossary
 import math_render
 import notebooks
+import search_cache
 import search_index
 import snippets
 import warm_order
@@ -79,20 +87,40 @@ def capture_library_output() -> None:
 
 
 def format_signatures_once() -> None:
-    """Format each long signature of the API pages once per process, not once per language.
+    """Format each long signature of the API pages once, not once per language and build.
 
     mkdocstrings-python formats a signature that does not fit on a line by running ``ruff
     format`` in a subprocess, each time it renders it: some 160 processes for each language's
-    API pages. The same text formats to the same lines, so the second language (and every
-    rebuild of ``mkdocs serve``) reuses the first one's.
+    API pages (1 s of a rebuild). The same text formats to the same lines with the same
+    formatter, so the second language and every later build reuse the first one's: in memory,
+    and on disk under ``cache_dir()/signatures``, keyed by the text, the line length and every
+    installed package's version (which formatter runs, and which version of it;
+    `block_cache.environment_digest`).
     """
     from mkdocstrings_handlers.python._internal import rendering
 
     formatter = rendering._get_formatter()
     if not getattr(formatter, "formats_once", False):
-        formatter = functools.cache(formatter)
+        formatter = functools.cache(functools.partial(format_on_disk, formatter))
         formatter.formats_once = True
         rendering._get_formatter = lambda: formatter
+
+
+def format_on_disk(formatter, code: str, line_length: int) -> str:
+    """``formatter(code, line_length)``, kept in ``cache_dir()/signatures`` (see above)."""
+    from refimpl.cache import cache_dir
+
+    key = f"{block_cache.environment_digest()}\0{line_length}\0{code}"
+    name = hashlib.sha256(key.encode()).hexdigest()
+    path = cache_dir() / "signatures" / name[:2] / f"{name}.txt"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    formatted = formatter(code, line_length)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
+    partial.write_text(formatted, encoding="utf-8")
+    partial.replace(path)
+    return formatted
 
 
 def on_config(config):
@@ -100,6 +128,8 @@ def on_config(config):
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
     capture_library_output()
+    block_cache.install()
+    search_cache.install()
     format_signatures_once()
     return config
 
@@ -192,6 +222,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     scripts/build_timing.py uses that, to measure what a build costs without execution.
     """
     lang = page_language(page)
+    executing = os.environ.get("REFIMPL_NO_EXEC") != "1"
+    block_cache.start_page(markdown if executing else "")
     if is_chapter_page(page):
         markdown = add_notebook(markdown, page, config)
     if page.file.src_uri.startswith("api/"):
@@ -214,6 +246,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 def on_page_content(html: str, page, config, files) -> str:
     """Keep code and its output out of search; link the first use of every glossary term on the
     page to its entry."""
+    if unrun := block_cache.unrun_measured_blocks():
+        raise PluginError(
+            f"{page.file.src_uri}: a block in a wall-clock region did not run, so its cached "
+            f"output would be shown (tools/block_cache.py): {sorted(unrun)[0][:80]!r}"
+        )
     html = search_index.exclude_from_search(html)
     if page.file.src_uri.startswith(("glossary.", "api/")):
         return html

@@ -2,7 +2,11 @@
 
 - executed blocks run with one BLAS thread (tools/mkdocs_hooks.py, `capture_library_output`);
 - the glossary is parsed once per build, and again after an edit (tools/glossary.py);
-- the page-rendering phase logs its progress every few seconds (tools/build_progress.py).
+- the page-rendering phase logs its progress every few seconds (tools/build_progress.py);
+- an executed block's output is kept between builds, keyed by everything it depends on, and
+  served only where that gives what a fresh run gives (tools/block_cache.py);
+- so are the search plugin's sections of a page (tools/search_cache.py) and the API pages'
+  formatted signatures (tools/mkdocs_hooks.py, `format_on_disk`).
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from __future__ import annotations
 import functools
 import io
 import sys
+import textwrap
+
+import pytest
 
 from .conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
+import block_cache
 import build_progress
 import glossary
+import search_cache
 
 
 class FakeClock:
@@ -117,3 +126,169 @@ def test_no_two_figures_of_a_warm_round_share_an_experiment():
         calls = warm_order.experiment_calls(specs[name].draw)
         assert not calls & seen, name
         seen |= calls
+
+
+# A block that prints a number and shows a figure, as the pages' blocks do.
+FIGURE_BLOCK = textwrap.dedent(
+    """\
+    import numpy as np
+    from refimpl.plotting import RenderedFigure, show
+
+    svg = '<svg width="30pt" height="15pt" data-text-pt="9"><path d="M0 0"/></svg>'
+    figure = RenderedFigure("test-block", svg, svg.replace("M0 0", "M1 1"))
+    print(np.arange(4).sum())
+    print(show(figure, "test-block", alt="two paths", caption="what a reader should see"))
+    """
+)
+
+
+@pytest.fixture
+def fresh_block_cache(tmp_path, monkeypatch):
+    """An empty cache, no measured blocks, and markdown-exec's own runner, counting its calls."""
+    from markdown_exec._internal.formatters import python as formatter
+
+    monkeypatch.setenv("REFIMPL_CACHE", str(tmp_path))
+    monkeypatch.delenv("REFIMPL_SEED_OFFSET", raising=False)
+    block_cache.start_page("")
+    original = getattr(formatter._run_python, "args", [formatter._run_python])[0]
+    calls = []
+
+    def run(code, **options):
+        calls.append(code)
+        return original(code, **options)
+
+    return run, calls
+
+
+def test_block_key_changes_with_what_the_output_depends_on(monkeypatch):
+    monkeypatch.delenv("REFIMPL_SEED_OFFSET", raising=False)
+    key = block_cache.block_key("print(1)")
+    assert block_cache.block_key("print(1)") == key
+    assert block_cache.block_key("print(2)") != key
+    monkeypatch.setenv("REFIMPL_SEED_OFFSET", "1000")
+    assert block_cache.block_key("print(1)") != key
+    monkeypatch.delenv("REFIMPL_SEED_OFFSET")
+    monkeypatch.setattr(block_cache, "package_digest", lambda: "an edited refimpl")
+    assert block_cache.block_key("print(1)") != key
+    monkeypatch.undo()
+    monkeypatch.setattr(block_cache, "environment_digest", lambda: "another numpy")
+    assert block_cache.block_key("print(1)") != key
+
+
+def test_environment_digest_covers_package_versions_and_the_runner(monkeypatch):
+    digest = block_cache.environment_digest()
+    block_cache.environment_digest.cache_clear()
+    real = block_cache.importlib.metadata.distributions
+
+    class Upgraded:
+        def __init__(self, dist):
+            self.metadata, self.version = dist.metadata, dist.version + ".post1"
+
+    monkeypatch.setattr(
+        block_cache.importlib.metadata, "distributions", lambda: map(Upgraded, real())
+    )
+    try:
+        assert block_cache.environment_digest() != digest
+    finally:
+        block_cache.environment_digest.cache_clear()
+    monkeypatch.undo()
+    assert block_cache.environment_digest() == digest
+    assert block_cache.TOOLS / "mkdocs_hooks.py" in block_cache.RUNNER_FILES
+
+
+def test_a_cached_block_gives_what_a_fresh_run_gives(fresh_block_cache):
+    from markdown_exec._internal.formatters import python as formatter
+
+    from refimpl.plotting import FIGURE_FILES
+
+    run, calls = fresh_block_cache
+    fresh = run(FIGURE_BLOCK)
+    figures = {name: svg for name, svg in FIGURE_FILES.items() if name.startswith("test-block-")}
+    assert len(figures) == 2 and "6\n" in fresh
+
+    first = block_cache.run_python(run, FIGURE_BLOCK)  # runs and stores
+    for name in figures:
+        del FIGURE_FILES[name]
+    number = formatter._sessions_counter[None]
+    second = block_cache.run_python(run, FIGURE_BLOCK)  # served
+    assert first == second == fresh
+    assert len(calls) == 2  # the fresh run and the first one
+    assert {name: FIGURE_FILES[name] for name in figures} == figures  # files restored
+    assert formatter._sessions_counter[None] == number + 1  # the block took its number
+
+
+def test_measured_and_failing_blocks_always_run(fresh_block_cache, tmp_path):
+    from markdown_exec._internal.formatters.base import ExecutionError
+
+    run, calls = fresh_block_cache
+    timing = "import time\nprint(time.perf_counter() > 0)"
+    page = (
+        "# Page\n\n<!-- wall-clock -->\n<section markdown>\n\n"
+        f'```python exec="1" source="tabbed-right" result="text"\n{timing}\n```\n\n'
+        "</section>\n<!-- /wall-clock -->\n"
+    )
+    block_cache.start_page(page)
+    assert block_cache.unrun_measured_blocks() == {timing}
+    for _ in range(2):
+        block_cache.run_python(run, timing)
+    assert calls == [timing, timing]
+    assert block_cache.unrun_measured_blocks() == set()
+    for _ in range(2):
+        with pytest.raises(ExecutionError):
+            block_cache.run_python(run, "raise ValueError('broken')")
+    assert len(calls) == 4
+    assert not (tmp_path / "blocks").exists()  # nothing stored
+
+
+SEARCH_PAGE = """<h1 id="page">Page</h1><p>Intro <code>x</code> text.</p>
+<h2 id="first">First <a class="headerlink" href="#first">¶</a></h2><ul><li>one</li><li> </li></ul>
+<div data-search-exclude><h2 id="hidden">Hidden</h2><pre><code>print(1)</code></pre></div>
+<div><h3 id="nested">Nested</h3><p>inside</p></div><p>after &amp; <sub>2</sub></p>
+<script>var x = 1;</script>"""
+
+
+def test_search_sections_from_the_cache_equal_a_fresh_parse(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFIMPL_CACHE", str(tmp_path))
+    parsed = []
+
+    class CountingParser(search_cache.MaterialParser):
+        def close(self):
+            parsed.append(self)
+            super().close()
+
+    monkeypatch.setattr(search_cache, "MaterialParser", CountingParser)
+    fresh = CountingParser()
+    fresh.feed(SEARCH_PAGE)
+    fresh.close()
+    expected = search_cache.dump(fresh.data)
+    assert [s["id"] for s in expected] == [None, "first", "hidden", "nested"]
+    first = search_cache.dump(search_cache.parse(SEARCH_PAGE))
+    second = search_cache.dump(search_cache.parse(SEARCH_PAGE))
+    assert first == second == expected
+    assert len(parsed) == 2  # the fresh parse and the first one; the second came from disk
+    assert [s.is_excluded() for s in search_cache.parse(SEARCH_PAGE)] == [
+        s.is_excluded() for s in fresh.data
+    ]
+    other = SEARCH_PAGE.replace("inside", "changed")
+    assert search_cache.entry_path(other) != search_cache.entry_path(SEARCH_PAGE)
+    assert "changed" in "".join(search_cache.parse(other)[-1].text)
+
+
+def test_formatted_signatures_are_kept_per_text_and_line_length(tmp_path, monkeypatch):
+    import mkdocs_hooks
+
+    monkeypatch.setenv("REFIMPL_CACHE", str(tmp_path))
+    calls = []
+
+    def formatter(code, line_length):
+        calls.append((code, line_length))
+        return f"{code} formatted at {line_length}"
+
+    def format_on_disk(code, line_length):
+        return mkdocs_hooks.format_on_disk(formatter, code, line_length)
+
+    assert format_on_disk("def f(a, b): pass", 60) == "def f(a, b): pass formatted at 60"
+    assert format_on_disk("def f(a, b): pass", 60) == "def f(a, b): pass formatted at 60"
+    assert format_on_disk("def f(a, b): pass", 80) == "def f(a, b): pass formatted at 80"
+    assert format_on_disk("def g(a, b): pass", 60) == "def g(a, b): pass formatted at 60"
+    assert len(calls) == 3
