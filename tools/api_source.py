@@ -1,4 +1,5 @@
-"""API pages load each source listing when the reader opens it.
+"""API pages: each source listing loads when the reader opens it; types read without doubled
+parentheses.
 
 mkdocstrings puts the source of every documented object in a closed ``<details>`` block; on
 api/experiments those listings were 1.8 MB of the page's 2.3 MB, all downloaded and parsed for
@@ -6,6 +7,13 @@ a reader who opens none. `split_listings` writes each listing to ``source/N.html
 page and leaves an empty placeholder; ``assets/javascripts/api-source.js`` (linked from these
 pages only) fetches it the first time its block is opened. The summary line ("Source code in
 refimpl/...") stays, so the reader still sees where each object lives.
+
+Parameters are listed (``docstring_section_style: list`` in mkdocs.yml) rather than tabled: on a
+phone a four-column table showed the name and the start of the type, and hid the description
+past the screen's edge. A list item shows its type in parentheses, ``x (ndarray, shape (N, C))``;
+mkdocstrings reads a NumPy-style type such as ``ndarray, shape (N, C)`` as a Python tuple and
+prints parentheses of its own around it, which made ``x ((ndarray, shape(N, C)))``.
+`unwrap_list_types` drops the inner pair.
 """
 
 from __future__ import annotations
@@ -17,6 +25,32 @@ LISTING = re.compile(
     r'(<details class="mkdocstrings-source"[^>]*>\s*<summary>.*?</summary>)(.*?)(</details>)',
     re.S,
 )
+
+
+# A list item's type: mkdocstrings' opening parenthesis, then a <code> that starts with "(" and
+# ends with ")", then mkdocstrings' closing parenthesis or ", default: ...".
+LIST_TYPE = re.compile(r"\(<code>\(((?:(?!</code>).)*?)\)</code>(?=\)|,\s*default)", re.S)
+
+
+def encloses(text: str) -> bool:
+    """True when ``(text)``'s first parenthesis closes at its end, so the pair wraps all of it:
+    ``ndarray, shape(N, C)`` does, ``a) or (b`` (from ``(a) or (b)``) does not."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def unwrap_list_types(output: str) -> str:
+    """``(<code>(ndarray, shape(N, C))</code>)`` -> ``(<code>ndarray, shape(N, C)</code>)``."""
+
+    def unwrap(match: re.Match) -> str:
+        inner = match.group(1)
+        return f"(<code>{inner}</code>" if encloses(inner) else match.group(0)
+
+    return LIST_TYPE.sub(unwrap, output)
 
 
 def split_listings(output: str, folder: Path, script_url: str) -> str:

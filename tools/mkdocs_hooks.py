@@ -281,7 +281,21 @@ def on_post_page(output: str, page, config) -> str:
         folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
         script = get_relative_url("assets/javascripts/api-source.js", page.url)
         output = api_source.split_listings(output, folder, script)
+        output = api_source.unwrap_list_types(output)
+    # mkdocstrings links its stylesheet from every page, and twice from English pages (its
+    # on_config runs again for each language). Only the API pages use it: they link it once, and
+    # the others not at all, which spares them a render-blocking request (issue 17).
+    first = MKDOCSTRINGS_STYLESHEET.search(output)
+    if first:
+        kept = first.group(0) if page.file.src_uri.startswith("api/") else ""
+        after = MKDOCSTRINGS_STYLESHEET.sub("", output[first.end() :])
+        output = output[: first.start()] + kept + after
     return ALTERNATE_LINK.sub("", output)
+
+
+MKDOCSTRINGS_STYLESHEET = re.compile(
+    r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'
+)
 
 
 BUNDLE_SCRIPT = re.compile(r'<script src="[^"]*assets/javascripts/bundle\.\w+\.min\.js">')
