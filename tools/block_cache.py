@@ -8,8 +8,9 @@ of a figure) is a function of
 - its code, as markdown-exec runs it (snippets included);
 - the ``refimpl`` package it calls: the digest of every ``.py`` file of it (experiments,
   figures and ``plotting.py`` included), and the seed offset (``REFIMPL_SEED_OFFSET``);
-- how the build runs it: this module and tools/mkdocs_hooks.py (one BLAS thread, stdout
-  captured into the page);
+- how the build runs it: this module, and the source of the hooks' functions that set up a
+  block's run (tools/mkdocs_hooks.py: one BLAS thread, stdout captured into the page; see
+  `install`), rather than the whole hooks file, which changes often for other reasons;
 - the interpreter and every installed package, by version (numpy, matplotlib, scikit-learn's
   bundled digits data, markdown-exec, ...), and the machine's architecture.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import platform
@@ -44,10 +46,6 @@ from pathlib import Path
 
 from refimpl.cache import cache_dir, package_digest
 from refimpl.seeds import seed_offset
-
-TOOLS = Path(__file__).resolve().parent
-# The files that decide how a block runs in the build.
-RUNNER_FILES = (TOOLS / "block_cache.py", TOOLS / "mkdocs_hooks.py")
 
 WALL_CLOCK = re.compile(r"<!-- wall-clock -->(.*?)<!-- /wall-clock -->", re.DOTALL)
 EXECUTED_BLOCK = re.compile(
@@ -91,22 +89,33 @@ def unrun_measured_blocks() -> set[str]:
 
 @functools.cache
 def environment_digest() -> str:
-    """SHA-256 of the interpreter, the architecture, every installed distribution and version,
-    and the files in `RUNNER_FILES`; computed once per process."""
+    """SHA-256 of the interpreter, the architecture and every installed distribution and
+    version; computed once per process."""
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\n{platform.machine()}\n".encode())
     names = sorted(
         f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions()
     )
     digest.update("\n".join(names).encode())
-    for path in RUNNER_FILES:
-        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def runner_digest(runners: tuple = ()) -> str:
+    """SHA-256 of this module and of the source of ``runners``, the functions that decide how
+    a block runs in the build."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for runner in runners:
+        digest.update(inspect.getsource(runner).encode())
+    return digest.hexdigest()
+
+
+# Set by `install`, from the hooks' functions that set up a block's run.
+_runner_digest = runner_digest()
 
 
 def block_key(code: str) -> str:
     """The cache key of a block: its code and everything else its output depends on."""
-    parts = [code, package_digest(), str(seed_offset()), environment_digest()]
+    parts = [code, package_digest(), str(seed_offset()), environment_digest(), _runner_digest]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -134,10 +143,16 @@ def store(key: str, output: str) -> None:
     partial.replace(path)
 
 
-def install() -> None:
-    """Put `run_python` in front of markdown-exec's runner of Python blocks (once)."""
+def install(*runners) -> None:
+    """Put `run_python` in front of markdown-exec's runner of Python blocks (once).
+
+    ``runners`` are the hooks' functions that set up how a block runs (the stdout capture, the
+    BLAS thread limit, the environment); their source is part of every key (`runner_digest`).
+    """
     from markdown_exec._internal.formatters import python as formatter
 
+    global _runner_digest
+    _runner_digest = runner_digest(runners)
     if getattr(formatter._run_python, "cached_blocks", False):
         return
     formatter._run_python = functools.partial(run_python, formatter._run_python)

@@ -8,6 +8,9 @@ readers), rendered by the KaTeX in ``tools/katex/`` running in an embedded V8 (t
 serves itself (`copy_assets`); a page without math loads nothing. A formula KaTeX cannot parse
 fails the build with the page and the formula.
 
+Each formula's HTML is kept on disk (`render`), so that a rebuild starts no V8 and typesets
+only new formulas (issue 17: some 800 distinct formulas, 1 s of a rebuild).
+
 ``tools/katex/`` holds KaTeX 0.19.1's ``dist/`` files as published on npm (``katex.min.js``,
 ``katex.min.css`` and the WOFF2 fonts), with its MIT license.
 """
@@ -15,7 +18,12 @@ fails the build with the page and the formula.
 from __future__ import annotations
 
 import atexit
+import functools
+import hashlib
 import html
+import importlib.metadata
+import json
+import os
 import re
 from pathlib import Path
 
@@ -67,18 +75,48 @@ def split_delimiters(text: str) -> tuple[str, bool]:
 
 
 def render(tex: str, display: bool) -> str:
-    """KaTeX's HTML+MathML for one formula (memoized: many formulas repeat across pages)."""
+    """KaTeX's HTML+MathML for one formula (memoized: many formulas repeat across pages, and
+    on disk across builds, see `cached_path`)."""
     tex = BARE_OPERATOR_SCRIPT.sub(r"{\1}", tex)
     key = (tex, display)
-    if key not in _rendered:
-        try:
-            _rendered[key] = _katex().call(
-                "katex.renderToString", tex, dict(OPTIONS, displayMode=display)
-            )
-        except Exception as error:  # the V8 exception carries KaTeX's ParseError text
-            message = str(error).splitlines()[0]
-            raise MathError(f"KaTeX cannot typeset {tex!r}: {message}") from None
+    if key in _rendered:
+        return _rendered[key]
+    path = cached_path(tex, display)
+    if path.is_file():
+        _rendered[key] = path.read_text(encoding="utf-8")
+        return _rendered[key]
+    try:
+        _rendered[key] = _katex().call(
+            "katex.renderToString", tex, dict(OPTIONS, displayMode=display)
+        )
+    except Exception as error:  # the V8 exception carries KaTeX's ParseError text
+        message = str(error).splitlines()[0]
+        raise MathError(f"KaTeX cannot typeset {tex!r}: {message}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
+    partial.write_text(_rendered[key], encoding="utf-8")
+    partial.replace(path)
     return _rendered[key]
+
+
+@functools.cache
+def katex_digest() -> str:
+    """SHA-256 of what typesets a formula besides its TeX: KaTeX's script, the options, this
+    file, and the mini-racer (V8) version."""
+    digest = hashlib.sha256((KATEX_DIR / "katex.min.js").read_bytes())
+    digest.update(json.dumps(OPTIONS, sort_keys=True).encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(importlib.metadata.version("mini-racer").encode())
+    return digest.hexdigest()
+
+
+def cached_path(tex: str, display: bool) -> Path:
+    """Where the HTML of a formula is kept: ``cache_dir()/katex`` (with the experiment cache),
+    keyed by `katex_digest`, the display mode and the TeX."""
+    from refimpl.cache import cache_dir
+
+    key = hashlib.sha256(f"{katex_digest()}\0{bool(display)}\0{tex}".encode()).hexdigest()
+    return cache_dir() / "katex" / key[:2] / f"{key}.html"
 
 
 def render_html(text: str) -> tuple[str, int]:

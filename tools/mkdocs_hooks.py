@@ -128,7 +128,7 @@ def on_config(config):
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
     capture_library_output()
-    block_cache.install()
+    block_cache.install(capture_library_output, on_config)
     search_cache.install()
     format_signatures_once()
     return config

@@ -5,8 +5,9 @@
 - the page-rendering phase logs its progress every few seconds (tools/build_progress.py);
 - an executed block's output is kept between builds, keyed by everything it depends on, and
   served only where that gives what a fresh run gives (tools/block_cache.py);
-- so are the search plugin's sections of a page (tools/search_cache.py) and the API pages'
-  formatted signatures (tools/mkdocs_hooks.py, `format_on_disk`).
+- so are the search plugin's sections of a page (tools/search_cache.py), the API pages'
+  formatted signatures (tools/mkdocs_hooks.py, `format_on_disk`) and KaTeX's HTML of each
+  formula (tools/math_render.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, str(REPO / "tools"))
 import block_cache
 import build_progress
 import glossary
+import math_render
 import search_cache
 
 
@@ -193,7 +195,18 @@ def test_environment_digest_covers_package_versions_and_the_runner(monkeypatch):
         block_cache.environment_digest.cache_clear()
     monkeypatch.undo()
     assert block_cache.environment_digest() == digest
-    assert block_cache.TOOLS / "mkdocs_hooks.py" in block_cache.RUNNER_FILES
+
+
+def test_block_key_covers_how_the_hooks_run_a_block(monkeypatch):
+    import mkdocs_hooks
+
+    runners = (mkdocs_hooks.capture_library_output, mkdocs_hooks.on_config)
+    digest = block_cache.runner_digest(runners)
+    assert digest != block_cache.runner_digest(runners[:1])
+    assert digest != block_cache.runner_digest((mkdocs_hooks.on_config, mkdocs_hooks.on_nav))
+    key = block_cache.block_key("print(1)")
+    monkeypatch.setattr(block_cache, "_runner_digest", digest)
+    assert block_cache.block_key("print(1)") != key
 
 
 def test_a_cached_block_gives_what_a_fresh_run_gives(fresh_block_cache):
@@ -292,3 +305,27 @@ def test_formatted_signatures_are_kept_per_text_and_line_length(tmp_path, monkey
     assert format_on_disk("def f(a, b): pass", 80) == "def f(a, b): pass formatted at 80"
     assert format_on_disk("def g(a, b): pass", 60) == "def g(a, b): pass formatted at 60"
     assert len(calls) == 3
+
+
+def test_typeset_formulas_are_kept_per_tex_and_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFIMPL_CACHE", str(tmp_path))
+    monkeypatch.setattr(math_render, "_rendered", {})
+    fresh = {
+        display: math_render.render(r"\hat{x}_i = x_i - \mu_B", display)
+        for display in (False, True)
+    }
+    assert fresh[False] != fresh[True] and "katex" in fresh[False]
+    assert math_render.cached_path("x", False) != math_render.cached_path("y", False)
+    assert math_render.cached_path("x", False) != math_render.cached_path("x", True)
+    paths = [
+        math_render.cached_path(r"\hat{x}_i = x_i - \mu_B", display) for display in (False, True)
+    ]
+    assert [path.read_text(encoding="utf-8") for path in paths] == [fresh[False], fresh[True]]
+
+    monkeypatch.setattr(math_render, "_rendered", {})
+    monkeypatch.setattr(math_render, "_katex", None)  # no V8: served from disk, or fails
+    assert math_render.render(r"\hat{x}_i = x_i - \mu_B", False) == fresh[False]
+    with pytest.raises(math_render.MathError):
+        math_render.render(r"\sigma^2", False)  # not typeset before
+    monkeypatch.setattr(math_render, "katex_digest", lambda: "another KaTeX")
+    assert math_render.cached_path("x", False) != paths[0]
