@@ -139,7 +139,10 @@ def on_pre_build(config) -> None:
     print the progress (a fresh clone's first build; a warm cache skips this in well under a
     second). ``REFIMPL_WARM_WORKERS`` sets the number of processes; 0 leaves it to the pages.
     A figure that plots an experiment another figure plots too waits for a second round, so that
-    no two processes compute that experiment at once (tools/warm_order.py)."""
+    no two processes compute that experiment at once (tools/warm_order.py).
+
+    Only the figures of pages this build has are warmed: a test's one-page project (tests/site/
+    test_build.py) computed every experiment of the site before, about 80 s a build."""
     if os.environ.get("REFIMPL_NO_EXEC") == "1":
         return
     workers = int(os.environ.get("REFIMPL_WARM_WORKERS", os.cpu_count() or 1))
@@ -147,9 +150,16 @@ def on_pre_build(config) -> None:
         from refimpl.figures import load_all
         from refimpl.warm import warm
 
-        for names in warm_order.rounds(load_all()):
+        docs = Path(config.docs_dir)
+        specs = {name: spec for name, spec in load_all().items() if has_page(docs, spec.page)}
+        for names in warm_order.rounds(specs):
             if names:  # warm() takes no names as all names
                 warm(workers, names=names)
+
+
+def has_page(docs: Path, page: str) -> bool:
+    """Whether ``docs`` has the page ``page`` (``inference/limits``) in some language."""
+    return any(docs.glob(f"{page}.*.md"))
 
 
 # The pages' progress, from the first language's nav to the last language's env (see on_nav).

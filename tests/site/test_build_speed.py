@@ -130,6 +130,30 @@ def test_no_two_figures_of_a_warm_round_share_an_experiment():
         seen |= calls
 
 
+def test_a_build_warms_the_figures_of_its_own_pages_only(tmp_path, monkeypatch):
+    """A one-page project (the failing-build tests) computes that page's experiments, not the
+    site's; the site's build warms every figure."""
+    import mkdocs_hooks
+
+    import refimpl.warm
+
+    warmed: list[str] = []
+    monkeypatch.setattr(refimpl.warm, "warm", lambda workers, names: warmed.extend(names))
+    monkeypatch.setenv("REFIMPL_WARM_WORKERS", "2")
+    monkeypatch.delenv("REFIMPL_NO_EXEC", raising=False)
+    (tmp_path / "inference").mkdir()
+    (tmp_path / "inference" / "limits.en.md").write_text("# Limits\n", encoding="utf-8")
+    mkdocs_hooks.on_pre_build(type("Config", (), {"docs_dir": str(tmp_path)})())
+    assert warmed and all(name.startswith("inference-") for name in warmed), warmed
+    assert "inference-batch-noise" in warmed
+
+    from refimpl.figures import load_all
+
+    warmed.clear()
+    mkdocs_hooks.on_pre_build(type("Config", (), {"docs_dir": str(REPO / "docs")})())
+    assert sorted(warmed) == sorted(load_all())
+
+
 # A block that prints a number and shows a figure, as the pages' blocks do.
 FIGURE_BLOCK = textwrap.dedent(
     """\
