@@ -100,7 +100,17 @@ def audit(url: str) -> dict:
         key: report["audits"][key]["numericValue"]
         for key in ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time")
     }
-    return {"scores": scores, "transfer": transfer, "failed": failed, "metrics": metrics}
+    # Lighthouse's measure of the machine's CPU speed. Its simulated slow phone is the observed
+    # run slowed down 4x, whatever the machine: on a slower machine (or the same one while its
+    # host is busy) every page's blocking time grows and its performance score falls.
+    benchmark = report["environment"]["benchmarkIndex"]
+    return {
+        "scores": scores,
+        "transfer": transfer,
+        "failed": failed,
+        "metrics": metrics,
+        "benchmark_index": benchmark,
+    }
 
 
 def main() -> int:
@@ -132,6 +142,12 @@ def main() -> int:
             flush=True,
         )
     server.shutdown()
+    speeds = sorted(result["benchmark_index"] for result in results.values())
+    print(
+        f"\nLighthouse benchmarkIndex (CPU speed) of the runs: {speeds[0]:.0f} to {speeds[-1]:.0f}"
+        f" (median {speeds[len(speeds) // 2]:.0f}). Compare performance scores only between runs"
+        " at a similar index."
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
