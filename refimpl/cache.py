@@ -34,6 +34,25 @@ def cache_dir() -> Path:
     return Path(os.environ.get("REFIMPL_CACHE", Path.cwd() / ".cache" / "refimpl"))
 
 
+def entry_path(kind: str, key: str, suffix: str) -> Path:
+    """Where the build's caches keep entry ``key`` (a hex digest) of ``kind``:
+    ``cache_dir()/KIND/xx/KEY.SUFFIX``, with ``xx`` the key's first two characters, so that no
+    folder holds thousands of files."""
+    return cache_dir() / kind / key[:2] / f"{key}.{suffix}"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that no reader ever sees part of it.
+
+    Two builds, or the warm-up's worker processes, may write the same entry at once: each
+    writes its own ``PATH.<pid>.part`` and renames it into place, which replaces ``path`` whole.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 @functools.cache
 def package_digest(skip: tuple[str, ...] = ()) -> str:
     """SHA-256 of the ``.py`` files of ``refimpl`` (names and contents, sorted), leaving out the

@@ -37,14 +37,14 @@ import hashlib
 import importlib.metadata
 import inspect
 import json
-import os
 import platform
 import re
 import sys
 import textwrap
 from pathlib import Path
 
-from refimpl.cache import cache_dir, package_digest
+from refimpl import cache
+from refimpl.cache import package_digest
 from refimpl.seeds import seed_offset
 
 WALL_CLOCK = re.compile(r"<!-- wall-clock -->(.*?)<!-- /wall-clock -->", re.DOTALL)
@@ -120,7 +120,7 @@ def block_key(code: str) -> str:
 
 
 def entry_path(key: str) -> Path:
-    return cache_dir() / "blocks" / f"{key[:2]}" / f"{key}.json"
+    return cache.entry_path("blocks", key, "json")
 
 
 def load(key: str) -> dict | None:
@@ -136,11 +136,7 @@ def store(key: str, output: str) -> None:
     from refimpl.plotting import FIGURE_FILES
 
     figures = {name: FIGURE_FILES[name] for name in FIGURE_FILE.findall(output)}
-    path = entry_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
-    partial.write_text(json.dumps({"output": output, "figures": figures}), encoding="utf-8")
-    partial.replace(path)
+    cache.write_whole(entry_path(key), json.dumps({"output": output, "figures": figures}))
 
 
 def install(*runners) -> None:

@@ -23,7 +23,6 @@ import hashlib
 import html
 import importlib.metadata
 import json
-import os
 import re
 from pathlib import Path
 
@@ -92,10 +91,9 @@ def render(tex: str, display: bool) -> str:
     except Exception as error:  # the V8 exception carries KaTeX's ParseError text
         message = str(error).splitlines()[0]
         raise MathError(f"KaTeX cannot typeset {tex!r}: {message}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
-    partial.write_text(_rendered[key], encoding="utf-8")
-    partial.replace(path)
+    from refimpl import cache
+
+    cache.write_whole(path, _rendered[key])
     return _rendered[key]
 
 
@@ -113,10 +111,10 @@ def katex_digest() -> str:
 def cached_path(tex: str, display: bool) -> Path:
     """Where the HTML of a formula is kept: ``cache_dir()/katex`` (with the experiment cache),
     keyed by `katex_digest`, the display mode and the TeX."""
-    from refimpl.cache import cache_dir
+    from refimpl import cache
 
     key = hashlib.sha256(f"{katex_digest()}\0{bool(display)}\0{tex}".encode()).hexdigest()
-    return cache_dir() / "katex" / key[:2] / f"{key}.html"
+    return cache.entry_path("katex", key, "html")
 
 
 def render_html(text: str) -> tuple[str, int]:

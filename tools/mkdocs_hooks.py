@@ -108,18 +108,14 @@ def format_signatures_once() -> None:
 
 def format_on_disk(formatter, code: str, line_length: int) -> str:
     """``formatter(code, line_length)``, kept in ``cache_dir()/signatures`` (see above)."""
-    from refimpl.cache import cache_dir
+    from refimpl import cache
 
     key = f"{block_cache.environment_digest()}\0{line_length}\0{code}"
-    name = hashlib.sha256(key.encode()).hexdigest()
-    path = cache_dir() / "signatures" / name[:2] / f"{name}.txt"
+    path = cache.entry_path("signatures", hashlib.sha256(key.encode()).hexdigest(), "txt")
     if path.is_file():
         return path.read_text(encoding="utf-8")
     formatted = formatter(code, line_length)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
-    partial.write_text(formatted, encoding="utf-8")
-    partial.replace(path)
+    cache.write_whole(path, formatted)
     return formatted
 
 

@@ -20,13 +20,12 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import os
 import sys
 from pathlib import Path
 
 from material.plugins.search import plugin as search_plugin
 
-from refimpl.cache import cache_dir
+from refimpl import cache
 
 MaterialParser = search_plugin.Parser
 
@@ -43,7 +42,7 @@ def parser_digest() -> str:
 
 def entry_path(html: str) -> Path:
     key = hashlib.sha256((parser_digest() + html).encode()).hexdigest()
-    return cache_dir() / "search" / key[:2] / f"{key}.json"
+    return cache.entry_path("search", key, "json")
 
 
 def dump(sections: list) -> list[dict]:
@@ -81,10 +80,7 @@ def parse(html: str) -> list:
     parser = MaterialParser()
     parser.feed(html)
     parser.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # whole, then renamed
-    partial.write_text(json.dumps(dump(parser.data), ensure_ascii=False), encoding="utf-8")
-    partial.replace(path)
+    cache.write_whole(path, json.dumps(dump(parser.data), ensure_ascii=False))
     return parser.data
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import matplotlib
 
-from refimpl.cache import cache_dir, package_digest
+from refimpl.cache import cache_dir, package_digest, write_whole
 from refimpl.plotting import SCHEMES, RenderedFigure, figure_svg, plt, style
 from refimpl.seeds import seed_offset
 
@@ -83,10 +83,7 @@ def _rendered(name: str, draw: Callable, args: tuple, kwargs: dict) -> RenderedF
         return RenderedFigure(name, **{s: p.read_text(encoding="utf-8") for s, p in paths.items()})
     svgs = {scheme: draw_svg(draw, args, kwargs, scheme) for scheme in SCHEMES}
     for scheme, path in paths.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(f"{path}.{os.getpid()}.part")  # written whole, then renamed into place
-        partial.write_text(svgs[scheme], encoding="utf-8")
-        partial.replace(path)
+        write_whole(path, svgs[scheme])
     return RenderedFigure(name, **svgs)
 
 

@@ -56,3 +56,21 @@ def test_digest_covers_the_library_but_not_the_figures():
     assert len(library) == 64
     assert cache.source_digest("refimpl.figures.home") != cache.source_digest("refimpl.cache")
     assert "figures" in cache.NOT_LIBRARY and "experiments" in cache.NOT_LIBRARY
+
+
+def test_entries_are_spread_over_folders_named_by_the_key(fresh_cache):
+    key = "ab" + "0" * 62
+    path = cache.entry_path("blocks", key, "json")
+    assert path == fresh_cache / "blocks" / "ab" / f"{key}.json"
+
+
+def test_write_whole_replaces_a_file_and_leaves_no_partial_file(fresh_cache):
+    path = cache.entry_path("katex", "cd" + "1" * 62, "html")
+    cache.write_whole(path, "first, 한국어")  # makes the folders it needs
+    with path.open(encoding="utf-8") as reader_of_the_first:
+        cache.write_whole(path, "second")
+        # a reader that opened the old entry still reads all of it: the new text was not written
+        # into that file but renamed over its name
+        assert reader_of_the_first.read() == "first, 한국어"
+    assert path.read_text(encoding="utf-8") == "second"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
