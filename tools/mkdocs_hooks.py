@@ -120,6 +120,7 @@ def format_on_disk(formatter, code: str, line_length: int) -> str:
 
 
 def on_config(config):
+    check_palette(config)
     os.environ["REFIMPL_DOCS_BUILD"] = "1"
     # Matplotlib must never try to open a window during a build.
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -128,6 +129,21 @@ def on_config(config):
     search_cache.install()
     format_signatures_once()
     return config
+
+
+def check_palette(config) -> None:
+    """Each colour scheme of ``theme.palette`` needs its own media query: the header's toggle
+    (overrides/partials/javascripts/palette.html) does not run Material's automatic option."""
+    palette = config.theme.get("palette") or []
+    if isinstance(palette, dict):
+        return  # one fixed scheme: Material renders no toggle
+    for option in palette:
+        if option.get("media") in (None, "(prefers-color-scheme)"):
+            raise PluginError(
+                f"theme.palette: the scheme {option.get('scheme')!r} needs a media query such as "
+                "'(prefers-color-scheme: dark)'; the automatic option is not supported by "
+                "overrides/partials/javascripts/palette.html"
+            )
 
 
 def on_pre_build(config) -> None:

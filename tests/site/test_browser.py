@@ -212,7 +212,7 @@ def test_every_page_loads_cleanly(browser, site_url, built_site):
         # Both color schemes: the one the page loaded in, then the other one.
         problems += _scheme_problems(page, url)
         before = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
-        page.click("form[data-md-component='palette'] label.md-header__button:visible")
+        page.click("form[data-palette] label.md-header__button:visible")
         page.wait_for_function(
             f"() => document.body.getAttribute('data-md-color-scheme') !== '{before}'"
         )
