@@ -14,6 +14,13 @@ past the screen's edge. A list item shows its type in parentheses, ``x (ndarray,
 mkdocstrings reads a NumPy-style type such as ``ndarray, shape (N, C)`` as a Python tuple and
 prints parentheses of its own around it, which made ``x ((ndarray, shape(N, C)))``.
 `unwrap_list_types` drops the inner pair.
+
+mkdocs-autorefs writes a name it cannot link (a builtin such as ``int``, or an attribute without
+its own entry) as ``<span title="IDENTIFIER">NAME</span>``. For builtins the title is the name
+itself: a tooltip that repeats the word under the pointer. Material gives every titled element
+its tooltip machinery at page load, so api/functional paid for 150 of them on a phone, where no
+tooltip ever shows (Lighthouse, issue 17). `drop_repeated_titles` unwraps those spans; a span
+whose title says more (``typing.NamedTuple`` over ``NamedTuple``) keeps it.
 """
 
 from __future__ import annotations
@@ -51,6 +58,19 @@ def unwrap_list_types(output: str) -> str:
         return f"(<code>{inner}</code>" if encloses(inner) else match.group(0)
 
     return LIST_TYPE.sub(unwrap, output)
+
+
+UNLINKED_NAME = re.compile(r'<span title="([^"<>]*)">([^<>]*)</span>')
+
+
+def drop_repeated_titles(output: str) -> str:
+    """``<span title="int">int</span>`` -> ``int``; a title that differs from the text is kept."""
+
+    def unwrap(match: re.Match) -> str:
+        title, text = match.groups()
+        return text if title == text else match.group(0)
+
+    return UNLINKED_NAME.sub(unwrap, output)
 
 
 def split_listings(output: str, folder: Path, script_url: str) -> str:

@@ -304,6 +304,7 @@ def on_post_page(output: str, page, config) -> str:
         script = get_relative_url("assets/javascripts/api-source.js", page.url)
         output = api_source.split_listings(output, folder, script)
         output = api_source.unwrap_list_types(output)
+        output = api_source.drop_repeated_titles(output)
     # mkdocstrings links its stylesheet from every page, and twice from English pages (its
     # on_config runs again for each language). Only the API pages use it: they link it once, and
     # the others not at all, which spares them a render-blocking request (issue 17).

@@ -49,6 +49,36 @@ def test_unwrap_list_types(html, expected):
     assert api_source.unwrap_list_types(html) == expected
 
 
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('(<code><span title="int">int</span></code>)', "(<code>int</code>)"),
+        # a title that says more than the name stays
+        ('<span title="typing.NamedTuple">NamedTuple</span>', None),
+        ('<span title="refimpl.nn.Linear.in_features">in_features</span>', None),
+        # only a span with nothing but its title
+        ('<span class="n" title="x">x</span>', None),
+        ('<span title="a"><code>a</code></span>', None),
+    ],
+)
+def test_drop_repeated_titles(html, expected):
+    assert api_source.drop_repeated_titles(html) == (html if expected is None else expected)
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_api_pages_have_no_tooltip_that_repeats_its_word(built_site, lang):
+    """Material mounts a tooltip for every titled element at load (see tools/api_source.py)."""
+    root = built_site if lang == "ko" else built_site / "en"
+    kept = 0
+    for page in [page for page in built_pages(built_site, lang) if page.parts[0] == "api"]:
+        html = (root / page).read_text(encoding="utf-8")
+        for title, text in api_source.UNLINKED_NAME.findall(html):
+            assert title != text, f"{lang}/{page}: <span title={title!r}>{text}</span>"
+            kept += 1
+    assert kept >= 50, kept  # the titles that name more than the text are still there
+
+
 @pytest.mark.site
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_api_pages_list_parameters_with_single_parentheses(built_site, lang):
