@@ -132,13 +132,13 @@ def on_config(config):
 
 
 def check_palette(config) -> None:
-    """Each colour scheme of ``theme.palette`` needs its own media query: the header's toggle
-    (overrides/partials/javascripts/palette.html) does not run Material's automatic option."""
+    """The header's toggle (overrides/partials/javascripts/palette.html) does not run Material's
+    automatic option, which follows the system's scheme after the first visit too."""
     palette = config.theme.get("palette") or []
     if isinstance(palette, dict):
         return  # one fixed scheme: Material renders no toggle
     for option in palette:
-        if option.get("media") in (None, "(prefers-color-scheme)"):
+        if option.get("media") == "(prefers-color-scheme)":
             raise PluginError(
                 f"theme.palette: the scheme {option.get('scheme')!r} needs a media query such as "
                 "'(prefers-color-scheme: dark)'; the automatic option is not supported by "
