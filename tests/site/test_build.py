@@ -52,6 +52,8 @@ def _mini_project(tmp_path: Path, korean_page: str, english_page: str) -> Path:
         "docs_dir": str(docs),
         "nav": [{"홈": "index.md"}],
         "hooks": [str(REPO / "tools" / "mkdocs_hooks.py")],
+        # MkDocs resolves a relative custom_dir against this file, not the inherited one
+        "theme": {"custom_dir": str(REPO / "overrides")},
     }
     config_path = tmp_path / "mkdocs.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -73,12 +75,22 @@ BROKEN_PAGES = {
 }
 
 
+# What the build's log says about each problem: a build that fails for another reason (say, a
+# configuration the one-page project cannot load) does not pass these tests.
+BROKEN_PAGE_LOG = {
+    "raising snippet": "this block fails",
+    "broken link": "missing.md",
+    "missing anchor": "no-such-section",
+}
+
+
 @pytest.mark.parametrize("problem", BROKEN_PAGES)
 def test_build_fails_on(problem, tmp_path):
     page = BROKEN_PAGES[problem]
     config = _mini_project(tmp_path, page, page)
-    with pytest.raises(AssertionError, match="mkdocs build --strict failed"):
+    with pytest.raises(AssertionError, match="mkdocs build --strict failed") as failure:
         build_site(tmp_path / "site", tmp_path / "cache", config=config)
+    assert BROKEN_PAGE_LOG[problem] in str(failure.value), str(failure.value)[-3000:]
 
 
 @pytest.mark.xdist_group("no-exec-build")
