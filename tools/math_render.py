@@ -26,6 +26,8 @@ import json
 import re
 from pathlib import Path
 
+from refimpl import cache
+
 KATEX_DIR = Path(__file__).parent / "katex"
 # Where the stylesheet and fonts go in the built site.
 SITE_ASSETS = Path("assets") / "katex"
@@ -91,8 +93,6 @@ def render(tex: str, display: bool) -> str:
     except Exception as error:  # the V8 exception carries KaTeX's ParseError text
         message = str(error).splitlines()[0]
         raise MathError(f"KaTeX cannot typeset {tex!r}: {message}") from None
-    from refimpl import cache
-
     cache.write_whole(path, _rendered[key])
     return _rendered[key]
 
@@ -111,8 +111,6 @@ def katex_digest() -> str:
 def cached_path(tex: str, display: bool) -> Path:
     """Where the HTML of a formula is kept: ``cache_dir()/katex`` (with the experiment cache),
     keyed by `katex_digest`, the display mode and the TeX."""
-    from refimpl import cache
-
     key = hashlib.sha256(f"{katex_digest()}\0{bool(display)}\0{tex}".encode()).hexdigest()
     return cache.entry_path("katex", key, "html")
 

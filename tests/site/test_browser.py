@@ -31,6 +31,9 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 
+# The header's colour scheme toggle: the label that shows (overrides/partials/palette.html).
+PALETTE_TOGGLE = "form[data-palette] label.md-header__button:visible"
+
 # Queries typed into the search box, as readers type them (single Korean words included). The
 # right first hit is a page of the same language whose title contains every word of the query.
 SEARCHES = {
@@ -212,7 +215,7 @@ def test_every_page_loads_cleanly(browser, site_url, built_site):
         # Both color schemes: the one the page loaded in, then the other one.
         problems += _scheme_problems(page, url)
         before = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
-        page.click("form[data-palette] label.md-header__button:visible")
+        page.click(PALETTE_TOGGLE)
         page.wait_for_function(
             f"() => document.body.getAttribute('data-md-color-scheme') !== '{before}'"
         )

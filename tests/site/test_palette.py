@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from .conftest import REPO
-from .test_browser import PageVisit, browser  # noqa: F401 (the browser fixture)
+from .test_browser import PALETTE_TOGGLE, PageVisit, browser  # noqa: F401 (the fixture)
 
 sys.path.insert(0, str(REPO / "tools"))
 import mkdocs_hooks
@@ -41,27 +41,24 @@ new MutationObserver(records => {
 """
 
 
-def light(scheme: str = "default") -> dict:
-    return {
-        "scheme": scheme,
-        "shown": [True, False],
-        "colorScheme": ["light"],
-        "themeColor": ["#4051b5"],
-        "switching": False,
-    }
+# What the page shows in each scheme: the body's scheme, which of the two labels shows, the metas
+LIGHT = {
+    "scheme": "default",
+    "shown": [True, False],
+    "colorScheme": ["light"],
+    "themeColor": ["#4051b5"],
+    "switching": False,
+}
+DARK = {
+    "scheme": "slate",
+    "shown": [False, True],
+    "colorScheme": ["dark"],
+    "themeColor": ["#4051b5"],
+    "switching": False,
+}
 
 
-def dark() -> dict:
-    return {
-        "scheme": "slate",
-        "shown": [False, True],
-        "colorScheme": ["dark"],
-        "themeColor": ["#4051b5"],
-        "switching": False,
-    }
-
-
-@pytest.mark.parametrize(("system", "expected"), [("light", light()), ("dark", dark())])
+@pytest.mark.parametrize(("system", "expected"), [("light", LIGHT), ("dark", DARK)])
 def test_a_first_visit_follows_the_system_scheme(browser, site_url, system, expected):  # noqa: F811
     visit = PageVisit(browser, color_scheme=system, width=390)
     visit.open(site_url + "/" + PAGE, typeset=False)
@@ -74,17 +71,17 @@ def test_the_toggle_switches_and_the_choice_is_kept(browser, site_url):  # noqa:
     visit = PageVisit(browser, color_scheme="light", width=390)
     page = visit.page
     visit.open(site_url + "/" + PAGE, typeset=False)
-    page.click("form[data-palette] label.md-header__button:visible")
+    page.click(PALETTE_TOGGLE)
     page.wait_for_function("() => !document.body.hasAttribute('data-md-color-switching')")
-    assert page.evaluate(STATE) == dark()
+    assert page.evaluate(STATE) == DARK
     # the next page, in the other language, opens in the scheme chosen
     visit.open(site_url + "/en/normalization/algorithm/", typeset=False)
-    assert page.evaluate(STATE) == dark()
+    assert page.evaluate(STATE) == DARK
     # Enter on the focused toggle switches back, and the focus follows the option
     page.focus("form[data-palette] input:checked")
     page.keyboard.press("Enter")
     page.wait_for_function("() => !document.body.hasAttribute('data-md-color-switching')")
-    assert page.evaluate(STATE) == light()
+    assert page.evaluate(STATE) == LIGHT
     assert page.evaluate("() => document.activeElement.id") == "__palette_0"
     assert not visit.errors, visit.errors
     visit.close()
