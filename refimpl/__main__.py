@@ -65,7 +65,10 @@ def _warm(args: argparse.Namespace) -> int:
     from refimpl.warm import warm
 
     drawn = warm(args.workers)
-    print(f"refimpl warm: {drawn} figures drawn" if drawn else "refimpl warm: the cache is warm")
+    if drawn:
+        print(f"refimpl warm: {drawn} figures drawn (each language counts)")
+    else:
+        print("refimpl warm: the cache is warm")
     return 0
 
 

@@ -13,12 +13,18 @@ directory (ignored by git).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
 import inspect
 import os
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no locks; two processes may then compute one entry twice
+    fcntl = None
 
 import joblib
 from threadpoolctl import threadpool_limits
@@ -51,6 +57,24 @@ def write_whole(path: Path, text: str) -> None:
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+
+
+@contextlib.contextmanager
+def computed_once(key: str):
+    """Hold the lock of entry ``key`` (a hex digest) while the body runs.
+
+    A second process that asks for the same entry waits here until the first one has computed
+    and stored it, and then reads it, instead of computing it again at the same time. The build
+    renders pages while worker processes run the figures' experiments (`refimpl.warm`), and a
+    page may need an experiment a worker is still running. The operating system releases the
+    lock when its process exits, so a crashed process leaves no lock behind (POSIX ``flock``).
+    """
+    path = entry_path("locks", key, "lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
 
 
 @functools.cache
@@ -107,6 +131,9 @@ def cached(func):
     (the machine's default) and on any core count. Separate experiments use separate cores
     instead (``python -m refimpl warm``).
 
+    One process computes a given call at a time (`computed_once`); another process that makes
+    the same call meanwhile waits for the result and reads it from the cache.
+
     Arguments must be hashable by joblib (numbers, strings, tuples, arrays, ...). Results must be
     picklable. Use it on pure, seeded experiment functions only.
     """
@@ -125,10 +152,10 @@ def cached(func):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         memory = joblib.Memory(cache_dir(), verbose=0)
-        with threadpool_limits(1):
-            return memory.cache(run)(
-                source_digest(func.__module__), seed_offset(), **bound.arguments
-            )
+        key = (source_digest(func.__module__), seed_offset())
+        lock = joblib.hash((func.__module__, func.__qualname__, key, bound.arguments))
+        with threadpool_limits(1), computed_once(lock):
+            return memory.cache(run)(*key, **bound.arguments)
 
     wrapper.uncached = func
     return wrapper

@@ -1,29 +1,33 @@
 """Fill the experiment and figure caches on every core, and say how far it has got.
 
 A page's executed blocks run one after another during the docs build, so on a fresh clone the
-experiments behind the figures ran on one core while the other waited. `warm` draws every
-registered figure (both languages, both schemes) in a pool of worker processes first; each
-figure runs its experiments, whose results land in the shared on-disk cache
-(`refimpl.cache.cached`), and its SVGs land in the figure cache. The build then finds both.
+experiments behind the figures would run on one core while the other waited. `start` draws the
+registered figures (each language, both schemes) in a pool of worker processes; each figure
+runs its experiments, whose results land in the shared on-disk cache (`refimpl.cache.cached`),
+and its SVGs land in the figure cache.
 
-It prints one line per figure: how many are done, which chapter and page it belongs to, how
-long it took, and an estimate of the time left. The docs build calls it before the first page
-(`tools/mkdocs_hooks.py`); ``python -m refimpl warm`` runs it on its own.
+The docs build (`tools/mkdocs_hooks.py`) starts the pool and renders its pages meanwhile: the
+workers begin with the figures of the last pages and the build with the first page, so both
+cores stay busy. A page that reaches a figure first draws it itself; one that needs an
+experiment a worker is running waits for it (`refimpl.cache.computed_once`) and never runs it
+twice. ``python -m refimpl warm`` (`warm`) runs the pool on its own and waits for it.
 
-Figures whose SVGs are already cached are skipped, so a warm call costs a fraction of a second.
+It prints one line per figure and language drawn: how many are done, the figure's page, how
+long it took, and an estimate of the time left. Figures whose SVGs are already cached are
+skipped, so a warm call costs a fraction of a second.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import TextIO
 
-__all__ = ["LANGUAGES", "cold_figures", "draw_figure", "warm"]
+__all__ = ["LANGUAGES", "Warmup", "cold_figures", "draw_figure", "start", "warm"]
 
 LANGUAGES = ("ko", "en")
 """The languages every figure is drawn in, as the pages call them (``f(lang="ko")``)."""
@@ -37,82 +41,143 @@ def _for_page(name: str):
     return getattr(importlib.import_module(draw.__module__), draw.__name__)
 
 
+def is_cached(name: str, lang: str) -> bool:
+    """Whether figure ``name``'s SVGs in ``lang`` (both schemes) are in the figure cache."""
+    from refimpl.figures import cached_svg_paths
+
+    return all(path.is_file() for path in cached_svg_paths(name, (), {"lang": lang}).values())
+
+
 def cold_figures(names: list[str] | None = None) -> list[str]:
-    """Names of the figures (of ``names``, default all) with a language whose SVGs are not in
-    the figure cache yet.
+    """The figures of ``names`` (default: all, by name), in that order, with a language whose
+    SVGs are not in the figure cache yet."""
+    from refimpl.figures import load_all
 
-    Ordered so that neighbours come from different chapters: two workers rarely wait on the
-    same experiment.
-    """
-    from refimpl.figures import cached_svg_paths, load_all
-
-    specs = load_all()
-    cold = [
+    return [
         name
-        for name in sorted(names or specs)
-        if not all(
-            path.is_file()
-            for lang in LANGUAGES
-            for path in cached_svg_paths(name, (), {"lang": lang}).values()
-        )
+        for name in (names or sorted(load_all()))
+        if not all(is_cached(name, lang) for lang in LANGUAGES)
     ]
-    by_chapter: dict[str, list[str]] = {}
-    for name in cold:
-        by_chapter.setdefault(specs[name].page.split("/")[0], []).append(name)
-    queues = list(by_chapter.values())
-    order = []
-    while any(queues):
-        order += [queue.pop(0) for queue in queues if queue]
-    return order
 
 
-def draw_figure(name: str) -> tuple[str, float]:
-    """Draw figure ``name`` in both languages as the build does; return it and the seconds taken."""
+def draw_figure(name: str, lang: str) -> tuple[str, str, float, bool]:
+    """Draw figure ``name`` in ``lang`` as the build does, unless its SVGs are cached by now;
+    return the name, the language, the seconds taken and whether it was drawn here."""
     os.environ["REFIMPL_DOCS_BUILD"] = "1"  # the figure wrapper keeps both schemes' SVGs
     os.environ.setdefault("MPLBACKEND", "Agg")
-    start = time.perf_counter()
-    draw = _for_page(name)
-    for lang in LANGUAGES:
-        draw(lang=lang)
-    return name, time.perf_counter() - start
+    start_time = time.perf_counter()
+    drawn = not is_cached(name, lang)  # a page of the build may have drawn it meanwhile
+    if drawn:
+        _for_page(name)(lang=lang)
+    return name, lang, time.perf_counter() - start_time, drawn
+
+
+def _start_worker() -> None:
+    """Set up a worker process: a lower priority (POSIX ``nice``), so that the caller's process
+    gets a core whenever it has work (the build's pages are the one part that runs on a single
+    core); and no reaction to Ctrl-C, which the caller answers by ending the workers (`stop`)."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+WORKER_NICENESS = 10
+
+
+class Warmup:
+    """Figures being drawn by a pool of worker processes while the caller goes on.
+
+    ``jobs`` are ``(figure name, language)`` pairs, drawn in that order. `finish` waits for all
+    of them; `stop` ends the workers at once.
+    """
+
+    def __init__(self, jobs: list[tuple[str, str]], workers: int, out: TextIO) -> None:
+        from refimpl.figures import load_all
+
+        self.pages = {name: spec.page for name, spec in load_all().items()}
+        self.out = out
+        self.total = len(jobs)
+        self.done = 0
+        self.drawn = 0
+        self.start_time = time.perf_counter()
+        # Each worker uses one BLAS thread (experiments pin it anyway), so the workers fill the
+        # cores without fighting over them. The workers inherit the environment: the cache
+        # folder (REFIMPL_CACHE) and the seed offset (REFIMPL_SEED_OFFSET) are the caller's.
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(variable, "1")
+        # spawn: a clean interpreter, as the caller may hold threads or locks
+        self.pool = get_context("spawn").Pool(workers, initializer=_start_worker)
+        self.results = [
+            self.pool.apply_async(draw_figure, job, callback=self._report) for job in jobs
+        ]
+        self.pool.close()  # no more jobs: each worker exits when the queue is empty
+
+    def _report(self, result: tuple[str, str, float, bool]) -> None:
+        """Count a figure the pool is done with, and print a line if it drew it (this runs in
+        the pool's result thread, one result at a time)."""
+        name, lang, seconds, drawn = result
+        self.done += 1
+        self.drawn += drawn
+        if not drawn:
+            return  # a page drew it first: nothing to say
+        elapsed = time.perf_counter() - self.start_time
+        left = elapsed / self.done * (self.total - self.done)
+        print(
+            f"  [{self.done:>2}/{self.total}] {self.pages[name]:<32} {name:<40} {lang} "
+            f"{seconds:5.1f} s   elapsed {elapsed:4.0f} s, about {left:3.0f} s left",
+            file=self.out,
+            flush=True,
+        )
+
+    def finish(self) -> int:
+        """Wait for every figure and return how many the pool drew; raise a worker's error."""
+        try:
+            self.pool.join()
+        except BaseException:  # Ctrl-C: the workers got it too; do not wait for the queue
+            self.stop()
+            raise
+        for result in self.results:
+            result.get()  # raises the error of a figure that failed
+        return self.drawn
+
+    def stop(self) -> None:
+        """End the workers now, in the middle of a figure if need be. An interrupted figure
+        leaves nothing half-written: the caches replace an entry whole, and the lock of an
+        experiment ends with its process."""
+        self.pool.terminate()
+        self.pool.join()
+
+    def check(self) -> None:
+        """Raise the error of a figure that failed in a worker (of those it is done with)."""
+        for result in self.results:
+            if result.ready() and not result.successful():
+                result.get()
+
+
+def start(
+    names: list[str] | None = None, workers: int | None = None, out: TextIO = sys.stderr
+) -> Warmup | None:
+    """Start drawing the cold figures of ``names`` (default: all) in ``workers`` processes
+    (default: one per core), the first language of every figure before the second; return the
+    running `Warmup`, or None if every figure is cached."""
+    names = cold_figures(names)
+    jobs = [(name, lang) for lang in LANGUAGES for name in names if not is_cached(name, lang)]
+    if not jobs:
+        return None
+    workers = workers or os.cpu_count() or 1
+    print(
+        f"refimpl warm: drawing {len(jobs)} figures (each language counts) and running their "
+        f"experiments in {workers} {'process' if workers == 1 else 'processes'}",
+        file=out,
+        flush=True,
+    )
+    return Warmup(jobs, workers, out)
 
 
 def warm(
     workers: int | None = None, out: TextIO = sys.stderr, names: list[str] | None = None
 ) -> int:
     """Draw every cold figure (of ``names``, default all) in ``workers`` processes (default: one
-    per core); return how many were drawn.
-
-    Each worker uses one BLAS thread (experiments pin it anyway), so the workers fill the
-    cores without fighting over them. The workers inherit the environment: the cache folder
-    (``REFIMPL_CACHE``) and the seed offset (``REFIMPL_SEED_OFFSET``) are the build's.
-    """
-    from refimpl.figures import load_all
-
-    names = cold_figures(names)
-    if not names:
-        return 0
-    pages = {name: spec.page for name, spec in load_all().items()}
-    workers = workers or os.cpu_count() or 1
-    print(
-        f"refimpl warm: running the experiments of {len(names)} figures in {workers} processes",
-        file=out,
-        flush=True,
-    )
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
-    start = time.perf_counter()
-    context = get_context("spawn")  # a clean interpreter: the caller may hold threads or locks
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(draw_figure, name) for name in names]
-        for done, future in enumerate(as_completed(futures), start=1):
-            name, seconds = future.result()
-            elapsed = time.perf_counter() - start
-            left = elapsed / done * (len(names) - done)
-            print(
-                f"  [{done:>2}/{len(names)}] {pages[name]:<32} {name:<40} {seconds:5.1f} s"
-                f"   elapsed {elapsed:4.0f} s, about {left:3.0f} s left",
-                file=out,
-                flush=True,
-            )
-    return len(names)
+    per core) and wait for them; return how many figures (each language counts) were drawn."""
+    warmup = start(names, workers, out)
+    return warmup.finish() if warmup else 0

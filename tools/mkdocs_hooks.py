@@ -146,27 +146,59 @@ def check_palette(config) -> None:
             )
 
 
-def on_pre_build(config) -> None:
-    """Run the figures' experiments on every core before the pages render them one by one, and
-    print the progress (a fresh clone's first build; a warm cache skips this in well under a
-    second). ``REFIMPL_WARM_WORKERS`` sets the number of processes; 0 leaves it to the pages.
-    A figure that plots an experiment another figure plots too waits for a second round, so that
-    no two processes compute that experiment at once (tools/warm_order.py).
+# The worker processes drawing the figures while the pages render (see on_pre_build).
+_warmup = None
 
-    Only the figures of pages this build has are warmed: a test's one-page project (tests/site/
+
+def on_pre_build(config) -> None:
+    """Start drawing the figures, and running their experiments, in one worker process per core,
+    and print the progress (a fresh clone's first build; a warm cache skips this in well under
+    a second). ``REFIMPL_WARM_WORKERS`` sets the number of processes; 0 leaves it to the pages.
+
+    The pages render meanwhile. MkDocs renders them in the order of their paths, one language
+    after the other, so the workers start with the figures of the last page (`warm_queue`):
+    the build and the workers draw from opposite ends, and a page that reaches a figure no
+    worker has begun draws it itself. An experiment a worker is running makes the page wait for
+    it, never compute it twice (`refimpl.cache.computed_once`). `on_post_build` stops the pool.
+
+    Only the figures of pages this build has are drawn: a test's one-page project (tests/site/
     test_build.py) computed every experiment of the site before, about 80 s a build."""
-    if os.environ.get("REFIMPL_NO_EXEC") == "1":
-        return
+    global _warmup
+    if os.environ.get("REFIMPL_NO_EXEC") == "1" or _warmup is not None:
+        return  # no figures to draw, or the second language's build (the pool runs on)
     workers = int(os.environ.get("REFIMPL_WARM_WORKERS", os.cpu_count() or 1))
     if workers > 0:
         from refimpl.figures import load_all
-        from refimpl.warm import warm
+        from refimpl.warm import start
 
         docs = Path(config.docs_dir)
         specs = {name: spec for name, spec in load_all().items() if has_page(docs, spec.page)}
-        for names in warm_order.rounds(specs):
-            if names:  # warm() takes no names as all names
-                warm(workers, names=names)
+        if specs:
+            _warmup = start(warm_queue(specs), workers)
+
+
+def warm_queue(specs: dict) -> list[str]:
+    """The figures of ``specs`` in the order the workers take them: the last page's first, so
+    that the workers meet the pages' build (which starts at the first page) in the middle.
+
+    A figure that plots an experiment another figure plots too comes after all the others
+    (tools/warm_order.py): by the time a worker takes it, the experiment is cached or being
+    computed, so that no worker sits waiting for another one early on.
+    """
+    last_page_first = [
+        sorted(names, key=lambda name: (specs[name].page, name), reverse=True)
+        for names in warm_order.rounds(specs)
+    ]
+    return [name for names in last_page_first for name in names]
+
+
+def on_shutdown() -> None:
+    """At the end of ``mkdocs build`` or ``serve``, however it ends (Ctrl-C, a page that fails):
+    end the figure workers, if on_post_build has not."""
+    global _warmup
+    if _warmup is not None:
+        warmup, _warmup = _warmup, None
+        warmup.stop()
 
 
 def has_page(docs: Path, page: str) -> bool:
@@ -387,9 +419,16 @@ def write_figure_files(output: str, page, config) -> None:
 # After mkdocs-static-i18n (-100), whose last step writes the index of both languages.
 @event_priority(-200)
 def on_post_build(config) -> None:
-    """Copy KaTeX's stylesheet and fonts into the site (both languages use ``/assets/``); write
-    one search index per language. Without a ``site_url`` (no ``SITE_URL``, see mkdocs.yml) drop
-    the sitemap: its ``<loc>`` must be an absolute URL, and the site's address is unknown."""
+    """Stop the figure workers (on_pre_build); copy KaTeX's stylesheet and fonts into the site
+    (both languages use ``/assets/``); write one search index per language. Without a
+    ``site_url`` (no ``SITE_URL``, see mkdocs.yml) drop the sitemap: its ``<loc>`` must be an
+    absolute URL, and the site's address is unknown."""
+    global _warmup
+    if _warmup is not None:
+        # Every page is rendered, so whatever the workers are still drawing is drawn already.
+        warmup, _warmup = _warmup, None
+        warmup.stop()
+        warmup.check()
     site_dir = Path(config.site_dir)
     if not config.site_url:
         for name in ("sitemap.xml", "sitemap.xml.gz"):

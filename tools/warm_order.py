@@ -1,11 +1,12 @@
-"""Keep two warm-up processes from running the same experiment at the same time.
+"""Keep the warm-up's worker processes from waiting on each other for a shared experiment.
 
-``python -m refimpl warm`` (refimpl/warm.py) draws the figures in a pool of processes, each
-figure running the experiments it plots. Two figures that plot the same experiment
+The build draws the figures in a pool of processes (refimpl/warm.py), each figure running the
+experiments it plots. Two figures that plot the same experiment
 (``experiments.scratch_search()`` for both tuning-random-search-curves and -scatter) could run
-side by side on a fresh clone, and both computed it: 70 s of one core's time wasted, as long as
-the experiment. The build draws such a figure in a second round instead (`rounds`), when the
-first round has cached the experiment and the figure costs only its drawing.
+side by side on a fresh clone: before `refimpl.cache.computed_once`, both computed it (70 s of
+one core's time wasted); now the second waits for the first, and its core idles meanwhile. The
+build queues such a figure after all the others instead (`rounds`, tools/mkdocs_hooks.py
+`warm_queue`), when the experiment is cached or nearly so and the figure costs only its drawing.
 
 Two figures share an experiment when their functions contain the same call, arguments
 included, of an experiment module (``experiments.NAME(...)``).

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -14,6 +18,19 @@ CALLS: list[tuple] = []
 def noisy_mean(seed: int, n: int) -> float:
     CALLS.append((seed, n))
     return float(np.random.default_rng(seed).normal(size=n).mean())
+
+
+@cache.cached
+def slow_square(x: int, log: str) -> int:
+    """Writes the computing process's id to the file ``log``, then takes half a second."""
+    with open(log, "a", encoding="utf-8") as file:
+        file.write(f"{os.getpid()}\n")
+    time.sleep(0.5)
+    return x * x
+
+
+def _square_in_child(log: str, results) -> None:
+    results.put(slow_square(3, log))
 
 
 @pytest.fixture
@@ -74,3 +91,22 @@ def test_write_whole_replaces_a_file_and_leaves_no_partial_file(fresh_cache):
         assert reader_of_the_first.read() == "first, 한국어"
     assert path.read_text(encoding="utf-8") == "second"
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_call_two_processes_make_at_once_is_computed_once(fresh_cache):
+    """The build's worker processes and its pages may ask for one experiment at the same time:
+    the second waits for the first's result instead of computing it too (`cache.computed_once`)."""
+    log = fresh_cache / "computed-by.txt"
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    children = [
+        context.Process(target=_square_in_child, args=(str(log), results)) for _ in range(2)
+    ]
+    for child in children:
+        child.start()
+    assert slow_square(3, str(log)) == 9  # a third caller, this process, at the same time
+    for child in children:
+        child.join(timeout=30)
+        assert child.exitcode == 0
+    assert [results.get(timeout=5), results.get(timeout=5)] == [9, 9]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1

@@ -117,8 +117,9 @@ def test_warm_fills_the_cache_the_pages_read_and_then_skips(docs_build, monkeypa
     name = "normalization-sigmoid-linear"  # no experiment behind it: cheap to draw
     assert cold_figures([name]) == [name]
     out = io.StringIO()
-    assert warm(workers=1, out=out, names=[name]) == 1
-    assert "[ 1/1] normalization/algorithm" in out.getvalue() and name in out.getvalue()
+    assert warm(workers=1, out=out, names=[name]) == 2  # one per language
+    for count, lang in (("1/2", "ko"), ("2/2", "en")):  # the first language first
+        assert re.search(rf"\[ {count}\] normalization/algorithm +{name} +{lang} ", out.getvalue())
     for lang in ("ko", "en"):
         paths = figures.cached_svg_paths(name, (), {"lang": lang})
         assert all(path.is_file() for path in paths.values())
@@ -130,14 +131,18 @@ def test_warm_fills_the_cache_the_pages_read_and_then_skips(docs_build, monkeypa
     assert warm(workers=1, out=again, names=[name]) == 0 and again.getvalue() == ""
 
 
-def test_cold_figures_interleave_the_chapters(docs_build):
-    """Neighbours in the warm queue come from different chapters, so the workers rarely wait on
-    the same experiment."""
-    from refimpl.warm import cold_figures
+def test_cold_figures_keep_the_callers_order_and_leave_out_cached_ones(docs_build):
+    """The build orders the workers' queue (tools/mkdocs_hooks.py, `warm_queue`); `cold_figures`
+    keeps that order, and drops a figure once both its languages are cached."""
+    from refimpl.warm import cold_figures, draw_figure
 
-    pages = {name: spec.page.split("/")[0] for name, spec in figures.load_all().items()}
-    order = cold_figures()
-    assert sorted(order) == sorted(pages)  # an empty cache: every figure is cold
-    chapters = [pages[name] for name in order]
-    distinct = len(set(chapters))
-    assert len(set(chapters[:distinct])) == distinct
+    every = sorted(figures.load_all())
+    assert cold_figures() == every  # an empty cache: every figure is cold, by name
+    name = "normalization-sigmoid-linear"  # no experiment behind it: cheap to draw
+    order = [name, "tuning-tpe-idea", "home-batch-histogram"]
+    assert cold_figures(order) == order
+    assert draw_figure(name, "ko")[3] is True
+    assert cold_figures(order) == order  # English is still missing
+    assert draw_figure(name, "en")[3] is True
+    assert cold_figures(order) == order[1:]
+    assert draw_figure(name, "en")[3] is False  # cached: not drawn again

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from ..processes import sigint_as_in_a_terminal
 from .postgres import ServerUnavailable, start_postgres
 
 pytestmark = pytest.mark.xdist_group("search-storage")
@@ -218,19 +219,12 @@ def test_killed_worker_trial_is_failed_and_retried(storage, capsys):
     assert all(t["state"] in ("COMPLETE", "FAIL") for t in trials.values())
 
 
-def _sigint_as_in_a_terminal() -> None:
-    """A command started in the background by a shell script inherits SIGINT ignored (POSIX), and
-    then never sees Ctrl-C: so did the suite when CI's script was run with ``&``. The command
-    under test gets SIGINT as a terminal's foreground job has it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_leaves_the_study_consistent_and_the_same_command_resumes(storage, capsys):
     args = ["--trials", "3", *LONG_TRIALS, "--workers", "2"]
     command = search_command(storage, "interrupt", *args)
     parent = subprocess.Popen(
         command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_sigint_as_in_a_terminal,
+        preexec_fn=sigint_as_in_a_terminal,
     )  # fmt: skip
     try:
         wait_for_running(storage, "interrupt", n=2)  # both workers are inside a trial

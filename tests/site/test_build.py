@@ -7,14 +7,20 @@ wall-clock measurement the folding page shows between ``<!-- wall-clock -->`` ma
 from __future__ import annotations
 
 import filecmp
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ..processes import live_processes, sigint_as_in_a_terminal
 from .conftest import REPO, build_site, built_pages
 from .test_exercises_pages import missing_verdicts
 
@@ -91,6 +97,46 @@ def test_build_fails_on(problem, tmp_path):
     with pytest.raises(AssertionError, match="mkdocs build --strict failed") as failure:
         build_site(tmp_path / "site", tmp_path / "cache", config=config)
     assert BROKEN_PAGE_LOG[problem] in str(failure.value), str(failure.value)[-3000:]
+
+
+def test_ctrl_c_in_a_first_build_ends_it_and_its_figure_workers_at_once(tmp_path):
+    """Ctrl-C during a fresh clone's first build (``make serve``) ends the build and the worker
+    processes that draw the figures within seconds, although a worker has a long experiment in
+    hand (tools/mkdocs_hooks.py, `on_shutdown`; refimpl/warm.py). A pool that finished the
+    figures it had queued first took half a minute and more."""
+    page = '# Page\n\n```python exec="1"\nimport time\n\ntime.sleep(300)\n```\n'
+    config = _mini_project(tmp_path, page, page)
+    for lang in ("ko", "en"):  # so that the workers draw that page's figures: a 35 s experiment
+        path = tmp_path / "docs" / "tuning" / f"bayesian.{lang}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("# Bayesian optimization\n", encoding="utf-8")
+    env = dict(os.environ, REFIMPL_CACHE=str(tmp_path / "cache"), REFIMPL_WARM_WORKERS="2")
+    command = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(config)]
+    build = subprocess.Popen(
+        [*command, "--site-dir", str(tmp_path / "site")], cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=sigint_as_in_a_terminal,
+    )  # fmt: skip
+    try:
+        for line in build.stderr:
+            if line.startswith("refimpl warm:"):
+                break
+        time.sleep(5)  # the workers are started and inside the experiment
+        assert len(live_processes(build.pid)) >= 3  # the build and its two workers
+        os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's job
+        interrupted = time.monotonic()
+        _, log = build.communicate(timeout=120)
+        # multiprocessing's resource tracker leaves once it sees the build gone: a moment later
+        while live_processes(build.pid) and time.monotonic() - interrupted < 60:
+            time.sleep(0.1)
+        seconds = time.monotonic() - interrupted
+    finally:
+        if live_processes(build.pid):
+            os.killpg(build.pid, signal.SIGKILL)
+    assert build.returncode != 0, log
+    assert "tuning-anytime-all" not in log  # never finished
+    assert live_processes(build.pid) == []
+    assert seconds < 10, seconds
 
 
 @pytest.mark.xdist_group("no-exec-build")

@@ -114,7 +114,8 @@ def _buffer_print(buffer, *texts, end="\n", **kwargs):
 
 
 def test_no_two_figures_of_a_warm_round_share_an_experiment():
-    """tools/warm_order.py: a fresh clone's warm-up never computes one experiment twice at once."""
+    """tools/warm_order.py: a figure that shares an experiment with an earlier one waits for the
+    second round, so that no worker sits waiting for that experiment early on."""
     import warm_order
 
     from refimpl.figures import load_all
@@ -138,7 +139,8 @@ def test_a_build_warms_the_figures_of_its_own_pages_only(tmp_path, monkeypatch):
     import refimpl.warm
 
     warmed: list[str] = []
-    monkeypatch.setattr(refimpl.warm, "warm", lambda workers, names: warmed.extend(names))
+    monkeypatch.setattr(refimpl.warm, "start", lambda names, workers: warmed.extend(names))
+    monkeypatch.setattr(mkdocs_hooks, "_warmup", None)
     monkeypatch.setenv("REFIMPL_WARM_WORKERS", "2")
     monkeypatch.delenv("REFIMPL_NO_EXEC", raising=False)
     (tmp_path / "inference").mkdir()
@@ -152,6 +154,26 @@ def test_a_build_warms_the_figures_of_its_own_pages_only(tmp_path, monkeypatch):
     warmed.clear()
     mkdocs_hooks.on_pre_build(type("Config", (), {"docs_dir": str(REPO / "docs")})())
     assert sorted(warmed) == sorted(load_all())
+
+
+def test_the_workers_start_at_the_last_page_and_take_shared_experiments_last():
+    """tools/mkdocs_hooks.py, `warm_queue`: MkDocs renders the pages in the order of their paths,
+    so the workers take the figures from the other end; a figure that shares an experiment with
+    an earlier one in the queue comes after all the others."""
+    import mkdocs_hooks
+    import warm_order
+
+    from refimpl.figures import load_all
+
+    specs = load_all()
+    queue = mkdocs_hooks.warm_queue(specs)
+    assert sorted(queue) == sorted(specs)
+    first, second = warm_order.rounds(specs)
+    assert set(queue[len(first) :]) == set(second)
+    pages = [specs[name].page for name in queue[: len(first)]]
+    assert pages == sorted(pages, reverse=True)
+    assert pages[0] == max(spec.page for spec in specs.values())
+    assert pages[-1] == min(spec.page for spec in specs.values())  # "index", the home page
 
 
 # A block that prints a number and shows a figure, as the pages' blocks do.
