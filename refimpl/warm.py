@@ -27,10 +27,16 @@ import time
 from multiprocessing import get_context
 from typing import TextIO
 
-__all__ = ["LANGUAGES", "Warmup", "cold_figures", "draw_figure", "start", "warm"]
+__all__ = ["LANGUAGES", "Warmup", "cold_figures", "draw_figure", "seconds_left", "start", "warm"]
 
 LANGUAGES = ("ko", "en")
 """The languages every figure is drawn in, as the pages call them (``f(lang="ko")``)."""
+
+WORKER_NICENESS = 10
+"""How much lower a worker's priority is than the caller's (POSIX ``nice``)."""
+
+REDRAW_SECONDS = 1.0
+"""About how long drawing a figure takes once its experiments are cached (0.4-3 s here)."""
 
 
 def _for_page(name: str):
@@ -81,7 +87,23 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-WORKER_NICENESS = 10
+def seconds_left(
+    elapsed: float, jobs: list[tuple[str, str]], cold: list[tuple[str, str]], workers: int
+) -> float:
+    """An estimate of the seconds until every one of ``jobs`` (figure, language) is drawn,
+    ``elapsed`` seconds in, ``cold`` of them still undrawn, by ``workers`` processes.
+
+    A figure's first language runs its experiments and takes nearly all the time: those go at
+    the pace so far. The second language only draws the figure again, about `REDRAW_SECONDS`.
+
+    >>> jobs = [("a", "ko"), ("b", "ko"), ("a", "en"), ("b", "en")]
+    >>> seconds_left(30.0, jobs, cold=[("b", "ko"), ("a", "en"), ("b", "en")], workers=2)
+    31.0
+    """
+    first_cold = sum(lang == LANGUAGES[0] for _, lang in cold)
+    first_done = sum(lang == LANGUAGES[0] for _, lang in jobs) - first_cold
+    experiments = elapsed / max(first_done, 1) * first_cold
+    return experiments + (len(cold) - first_cold) * REDRAW_SECONDS / workers
 
 
 class Warmup:
@@ -96,6 +118,8 @@ class Warmup:
 
         self.pages = {name: spec.page for name, spec in load_all().items()}
         self.out = out
+        self.jobs = jobs
+        self.workers = workers
         self.total = len(jobs)
         self.done = 0
         self.drawn = 0
@@ -121,13 +145,18 @@ class Warmup:
         if not drawn:
             return  # a page drew it first: nothing to say
         elapsed = time.perf_counter() - self.start_time
-        left = elapsed / self.done * (self.total - self.done)
+        cold = [job for job in self.jobs if not is_cached(*job)]  # by a worker or a page
+        left = seconds_left(elapsed, self.jobs, cold, self.workers)
         print(
             f"  [{self.done:>2}/{self.total}] {self.pages[name]:<32} {name:<40} {lang} "
             f"{seconds:5.1f} s   elapsed {elapsed:4.0f} s, about {left:3.0f} s left",
             file=self.out,
             flush=True,
         )
+
+    def finished(self) -> bool:
+        """Whether the pool is done with every figure."""
+        return all(result.ready() for result in self.results)
 
     def finish(self) -> int:
         """Wait for every figure and return how many the pool drew; raise a worker's error."""

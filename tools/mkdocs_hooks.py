@@ -201,6 +201,11 @@ def on_shutdown() -> None:
         warmup.stop()
 
 
+def figures_pending() -> bool:
+    """Whether the workers are still drawing figures (on_pre_build)."""
+    return _warmup is not None and not _warmup.finished()
+
+
 def has_page(docs: Path, page: str) -> bool:
     """Whether ``docs`` has the page ``page`` (``inference/limits``) in some language."""
     return any(docs.glob(f"{page}.*.md"))
@@ -227,14 +232,15 @@ def on_nav(nav, config, files):
 
 def on_pre_page(page, config, files):
     """Log how many pages are rendered, every few seconds (tools/build_progress.py)."""
-    if _progress is not None and (line := _progress.page_started(page.file.src_uri)):
+    pending = figures_pending()
+    if _progress is not None and (line := _progress.page_started(page.file.src_uri, pending)):
         progress_log.info(line)
     return page
 
 
 def on_env(env, config, files):
     """A language's pages are rendered (its templates come next)."""
-    if _progress is not None and (line := _progress.pages_finished()):
+    if _progress is not None and (line := _progress.pages_finished(figures_pending())):
         progress_log.info(line)
     return env
 

@@ -55,6 +55,35 @@ def test_progress_lines_every_few_seconds_with_an_estimate():
     assert progress.pages_finished() == "Pages: 4/4 rendered in 14 s"
 
 
+def test_the_estimate_follows_the_pace_since_the_last_line_and_waits_for_the_figures():
+    """A fresh clone's first pages wait for their figures; the second language's pages go fast.
+    While the figures are drawn, their lines give the time left, not the pages'."""
+    clock = FakeClock()
+    progress = build_progress.PageProgress(total=4, interval=5.0, clock=clock)
+    assert progress.page_started("index.ko.md", figures_pending=True) is None
+    clock.now += 30  # the first page waited for its figure
+    line = progress.page_started("inference/folding.ko.md", figures_pending=True)
+    assert line == (
+        "Pages: 1/4 rendered, 30 s, figures still being drawn (next: inference/folding.ko.md)"
+    )
+    clock.now += 5
+    line = progress.page_started("index.en.md")
+    # 5 s for the last page: 10 s for the two left (the pace since the start would say 35 s)
+    assert line == "Pages: 2/4 rendered, 35 s, about 10 s left (next: index.en.md)"
+
+
+def test_the_figures_time_left_counts_experiments_at_the_pace_so_far_and_redraws_at_a_second():
+    from refimpl.warm import REDRAW_SECONDS, seconds_left
+
+    jobs = [(name, lang) for lang in ("ko", "en") for name in ("a", "b", "c", "d")]
+    everything = seconds_left(0.0, jobs, cold=jobs, workers=2)
+    assert everything == 4 * REDRAW_SECONDS / 2  # no pace yet: the experiments are not counted
+    # two figures' experiments in 20 s (by a worker or a page): two more at 10 s each
+    cold = [("c", "ko"), ("d", "ko"), *[(name, "en") for name in "abcd"]]
+    assert seconds_left(20.0, jobs, cold, workers=2) == 20.0 + 4 * REDRAW_SECONDS / 2
+    assert seconds_left(50.0, jobs, cold=[("d", "en")], workers=2) == REDRAW_SECONDS / 2
+
+
 def test_a_quick_build_logs_nothing():
     clock = FakeClock()
     progress = build_progress.PageProgress(total=2, interval=5.0, clock=clock)
