@@ -162,7 +162,7 @@ class Warmup:
         """Wait for every figure and return how many the pool drew; raise a worker's error."""
         try:
             self.pool.join()
-        except BaseException:  # Ctrl-C: the workers got it too; do not wait for the queue
+        except BaseException:  # Ctrl-C: end the workers rather than wait for the queue
             self.stop()
             raise
         for result in self.results:
