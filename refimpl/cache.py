@@ -2,10 +2,11 @@
 
 A cached result is reused only while these are unchanged: the arguments; the module that defines
 the experiment (``refimpl/experiments/CHAPTER.py``); and the library code every experiment
-builds on (every ``.py`` file of ``refimpl`` except the experiments, the figures, ``plotting.py``
-and ``__main__.py``). So the English build reuses what the Korean build computed, a rebuild
-after a prose edit runs no training, an edit to one chapter's experiments recomputes only that
-chapter, and an edit to, say, ``refimpl/functional/batchnorm.py`` recomputes everything.
+builds on (every ``.py`` file of ``refimpl`` except the experiments, the figures, ``plotting.py``,
+``__main__.py`` and ``warm.py``, which schedules experiments but computes nothing). So the
+English build reuses what the Korean build computed, a rebuild after a prose edit runs no
+training, an edit to one chapter's experiments recomputes only that chapter, and an edit to,
+say, ``refimpl/functional/batchnorm.py`` recomputes everything.
 
 The cache lives in ``$REFIMPL_CACHE`` if set, else in ``.cache/refimpl`` under the current
 directory (ignored by git).
@@ -32,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from refimpl.seeds import seed_offset
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-NOT_LIBRARY = ("plotting.py", "figures", "__main__.py", "experiments")
+NOT_LIBRARY = ("plotting.py", "figures", "__main__.py", "experiments", "warm.py")
 
 
 def cache_dir() -> Path:
