@@ -165,8 +165,7 @@ class Warmup:
         except BaseException:  # Ctrl-C: end the workers rather than wait for the queue
             self.stop()
             raise
-        for result in self.results:
-            result.get()  # raises the error of a figure that failed
+        self.check()
         return self.drawn
 
     def stop(self) -> None:

@@ -192,13 +192,19 @@ def warm_queue(specs: dict) -> list[str]:
     return [name for names in last_page_first for name in names]
 
 
+def stop_warmup():
+    """End the figure workers, if they run; return their `refimpl.warm.Warmup` (or None)."""
+    global _warmup
+    warmup, _warmup = _warmup, None
+    if warmup is not None:
+        warmup.stop()
+    return warmup
+
+
 def on_shutdown() -> None:
     """At the end of ``mkdocs build`` or ``serve``, however it ends (Ctrl-C, a page that fails):
     end the figure workers, if on_post_build has not."""
-    global _warmup
-    if _warmup is not None:
-        warmup, _warmup = _warmup, None
-        warmup.stop()
+    stop_warmup()
 
 
 def figures_pending() -> bool:
@@ -429,11 +435,8 @@ def on_post_build(config) -> None:
     (both languages use ``/assets/``); write one search index per language. Without a
     ``site_url`` (no ``SITE_URL``, see mkdocs.yml) drop the sitemap: its ``<loc>`` must be an
     absolute URL, and the site's address is unknown."""
-    global _warmup
-    if _warmup is not None:
-        # Every page is rendered, so whatever the workers are still drawing is drawn already.
-        warmup, _warmup = _warmup, None
-        warmup.stop()
+    # Every page is rendered, so whatever the workers are still drawing is drawn already.
+    if (warmup := stop_warmup()) is not None:
         warmup.check()
     site_dir = Path(config.site_dir)
     if not config.site_url:
