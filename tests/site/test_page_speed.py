@@ -6,13 +6,22 @@
 - A jump to an anchor lands on it, although the blocks above it were not drawn yet
   (assets/javascripts/anchor-keep.js keeps it in place while they are).
 - No page links Pyodide: only Python blocks run, at build time (mkdocs.yml, markdown-exec).
+- No script a page links holds up its first paint: each one is ``defer``, and search-lazy.js still
+  runs before Material's bundle (tools/mkdocs_hooks.py, ``defer_scripts``).
 """
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
+from .conftest import REPO
 from .test_browser import PageVisit, browser  # noqa: F401 (the browser fixture)
+
+sys.path.insert(0, str(REPO / "tools"))
+from mkdocs_hooks import defer_scripts, load_search_lazily
 
 pytestmark = pytest.mark.site
 
@@ -88,3 +97,43 @@ def test_no_page_links_pyodide(built_site):
         if "_markdown_exec_pyodide" in page.read_text(encoding="utf-8")
     ]
     assert not linked, f"pages linking Pyodide: {linked[:5]}"
+
+
+LINKED_SCRIPT = re.compile(r"<script src=[^>]*>")
+
+
+def test_every_linked_script_waits_for_the_page_and_keeps_its_order(built_site):
+    # Full pages only: the API source listings (api/**/source-*.html) are fragments.
+    pages = [p for p in sorted(built_site.rglob("*.html")) if "</body>" in p.read_text("utf-8")]
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        scripts = LINKED_SCRIPT.findall(html)
+        name = page.relative_to(built_site)
+        blocking = [tag for tag in scripts if not tag.endswith(" defer>")]
+        assert not blocking, f"{name}: scripts that block the first paint: {blocking}"
+        sources = [re.search(r'src="([^"]+)"', tag).group(1).rsplit("/", 1)[-1] for tag in scripts]
+        assert sources[:2] == ["search-lazy.js", sources[1]], f"{name}: {sources}"
+        assert sources[1].startswith("bundle."), f"{name}: {sources}"
+    assert len(pages) > 50
+
+
+def test_defer_scripts_leaves_inline_scripts_where_they_run():
+    page = (
+        "<script>__md_scope=1</script><p>text</p>"
+        '<script id="__config" type="application/json">{}</script>'
+        '<script src="a.js"></script>\n<script src="../b.min.js"></script>'
+    )
+    assert defer_scripts(page) == (
+        "<script>__md_scope=1</script><p>text</p>"
+        '<script id="__config" type="application/json">{}</script>'
+        '<script src="a.js" defer></script>\n<script src="../b.min.js" defer></script>'
+    )
+
+
+@pytest.mark.parametrize("folder", ["../../assets/javascripts/", "/assets/javascripts/"])
+def test_search_lazy_sits_in_the_folder_of_materials_bundle(folder):
+    page = f'<p>text</p><script src="{folder}bundle.a5f9d56c.min.js"></script>'
+    assert load_search_lazily(page) == (
+        f'<p>text</p><script src="{folder}search-lazy.js"></script>\n'
+        f'<script src="{folder}bundle.a5f9d56c.min.js"></script>'
+    )
