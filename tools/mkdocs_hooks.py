@@ -33,6 +33,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -449,11 +450,28 @@ def write_figure_files(output: str, page, config) -> None:
 
 
 def on_post_template(output: str, template_name: str, config) -> str:
-    """404.html is rendered from a template, not a page, so on_post_page never sees it: give it
-    the same scripts as every page (search loaded lazily, every script deferred)."""
+    """404.html is rendered from a template, not a page, so on_post_page never sees it."""
     if template_name == "404.html":
-        output = defer_scripts(load_search_lazily(output))
+        root = urlsplit(config.site_url or "/").path.rstrip("/") + "/"
+        output = finish_not_found_page(output, root)
     return output
+
+
+LANGUAGE_LINK = re.compile(r'<a href="[^"]*" hreflang="(ko|en)" class="md-select__link">')
+
+
+def finish_not_found_page(output: str, root: str) -> str:
+    """Give 404.html what on_post_page gives every page: search loaded lazily, every script
+    deferred, no ``<link rel="alternate">`` (Material would fetch a missing sitemap.xml next to
+    each) and no mkdocstrings stylesheet. mkdocs-static-i18n leaves the language selector of this
+    page pointing at the last page it built; each language's entry now leads to its home page."""
+    output = defer_scripts(load_search_lazily(output))
+    output = MKDOCSTRINGS_STYLESHEET.sub("", ALTERNATE_LINK.sub("", output))
+    home = {"ko": root, "en": root + "en/"}
+    return LANGUAGE_LINK.sub(
+        lambda m: f'<a href="{home[m.group(1)]}" hreflang="{m.group(1)}" class="md-select__link">',
+        output,
+    )
 
 
 # After mkdocs-static-i18n (-100), whose last step writes the index of both languages.

@@ -21,7 +21,7 @@ from .conftest import REPO
 from .test_browser import PageVisit, browser  # noqa: F401 (the browser fixture)
 
 sys.path.insert(0, str(REPO / "tools"))
-from mkdocs_hooks import defer_scripts, load_search_lazily
+from mkdocs_hooks import defer_scripts, finish_not_found_page, load_search_lazily
 
 pytestmark = pytest.mark.site
 
@@ -136,4 +136,26 @@ def test_search_lazy_sits_in_the_folder_of_materials_bundle(folder):
     assert load_search_lazily(page) == (
         f'<p>text</p><script src="{folder}search-lazy.js"></script>\n'
         f'<script src="{folder}bundle.a5f9d56c.min.js"></script>'
+    )
+
+
+def test_the_not_found_page_links_each_language_home_and_no_missing_file(built_site):
+    html = (built_site / "404.html").read_text(encoding="utf-8")
+    selector = re.findall(r'<a href="([^"]*)" hreflang="(ko|en)" class="md-select__link">', html)
+    assert selector == [("/", "ko"), ("/en/", "en")]
+    assert '<link rel="alternate"' not in html
+    assert "_mkdocstrings.css" not in html
+
+
+def test_finish_not_found_page_under_a_subpath():
+    page = (
+        '<link rel="alternate" href="/site/tuning/validation/" hreflang="ko">'
+        '<a href="/site/tuning/validation/" hreflang="ko" class="md-select__link">'
+        '<a href="/site/en/tuning/validation/" hreflang="en" class="md-select__link">'
+        '<a href="/site/en/tuning/validation/" class="md-nav__link">'
+    )
+    assert finish_not_found_page(page, "/site/") == (
+        '<a href="/site/" hreflang="ko" class="md-select__link">'
+        '<a href="/site/en/" hreflang="en" class="md-select__link">'
+        '<a href="/site/en/tuning/validation/" class="md-nav__link">'
     )
