@@ -21,6 +21,8 @@
 - Korean pages get the interface strings that mkdocs.yml gives in English in Korean (`UI_KO`).
 - Pages carry no ``<link rel="alternate">`` tags, which would make Material fetch a missing
   ``sitemap.xml`` next to every page (see `on_post_page`).
+- Every script a page links is deferred, so the first paint never waits for one
+  (`defer_scripts`); 404.html gets the same treatment as the pages (`on_post_template`).
 """
 
 from __future__ import annotations
