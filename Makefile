@@ -69,7 +69,7 @@ build-timing: $(SITE_STAMP)
 # Lighthouse (mobile) over every page of both languages, the site served with gzip on 127.0.0.1:
 # a table of the four scores and the transfer per page, from the median of three runs a page
 # (Lighthouse's own pick of the median run). Needs Node 20+ (npm) and the system Chromium; about
-# 50 s a page, so it is not part of `make test`.
+# 45 s a page (35-38 min for the 50 pages), so it is not part of `make test`.
 AUDIT_STAMP := tools/audit/node_modules/.installed
 
 $(AUDIT_STAMP): tools/audit/package.json tools/audit/package-lock.json

@@ -346,19 +346,27 @@ def on_post_page(output: str, page, config) -> str:
     output = typeset_math(output, page)
     output = output.replace(SEARCH_DIALOG, SEARCH_DIALOG_NAMED[page_language(page)], 1)
     output = label_permalinks(output)
-    output = load_search_lazily(output)
-    if page.file.src_uri.startswith("api/"):
+    api_page = page.file.src_uri.startswith("api/")
+    if api_page:
         folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
         script = get_relative_url("assets/javascripts/api-source.js", page.url)
         output = api_source.split_listings(output, folder, script)
         output = api_source.unwrap_list_types(output)
         output = api_source.drop_repeated_titles(output)
+    return finish_links_and_scripts(output, keep_mkdocstrings=api_page)
+
+
+def finish_links_and_scripts(output: str, keep_mkdocstrings: bool) -> str:
+    """What every page and 404.html end with: search loaded lazily, every script deferred, no
+    ``<link rel="alternate">`` (see `on_post_page`), and the mkdocstrings stylesheet linked once
+    where ``keep_mkdocstrings``, else not at all."""
+    output = load_search_lazily(output)
     # mkdocstrings links its stylesheet from every page, and twice from English pages (its
     # on_config runs again for each language). Only the API pages use it: they link it once, and
     # the others not at all, which spares them a render-blocking request (issue 17).
     first = MKDOCSTRINGS_STYLESHEET.search(output)
     if first:
-        kept = first.group(0) if page.file.src_uri.startswith("api/") else ""
+        kept = first.group(0) if keep_mkdocstrings else ""
         after = MKDOCSTRINGS_STYLESHEET.sub("", output[first.end() :])
         output = output[: first.start()] + kept + after
     output = defer_scripts(output)
@@ -463,12 +471,10 @@ LANGUAGE_LINK = re.compile(r'<a href="[^"]*" hreflang="(ko|en)" class="md-select
 
 
 def finish_not_found_page(output: str, root: str) -> str:
-    """Give 404.html what on_post_page gives every page: search loaded lazily, every script
-    deferred, no ``<link rel="alternate">`` (Material would fetch a missing sitemap.xml next to
-    each) and no mkdocstrings stylesheet. mkdocs-static-i18n leaves the language selector of this
+    """Give 404.html the links and scripts every page ends with (`finish_links_and_scripts`,
+    without the mkdocstrings stylesheet). mkdocs-static-i18n leaves the language selector of this
     page pointing at the last page it built; each language's entry now leads to its home page."""
-    output = defer_scripts(load_search_lazily(output))
-    output = MKDOCSTRINGS_STYLESHEET.sub("", ALTERNATE_LINK.sub("", output))
+    output = finish_links_and_scripts(output, keep_mkdocstrings=False)
     home = {"ko": root, "en": root + "en/"}
     return LANGUAGE_LINK.sub(
         lambda m: f'<a href="{home[m.group(1)]}" hreflang="{m.group(1)}" class="md-select__link">',
